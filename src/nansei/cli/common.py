@@ -1,0 +1,55 @@
+"""What every CLI command shares: the catalog option, JSON output, and clean failures.
+
+Errors a user can cause end in one readable message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from nansei.catalog import Catalog, CatalogError, UnknownIdError, default_catalog
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _State:
+    catalog_dir: Path | None = None
+
+
+STATE = _State()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def report_catalog_error(error: CatalogError) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] the catalog has {len(error.problems)} problem(s):",
+                      highlight=False)
+    for problem in error.problems:
+        err_console.print(f"  - {problem}", highlight=False, soft_wrap=True, markup=False)
+    raise typer.Exit(2)
+
+
+def catalog() -> Catalog:
+    """The catalog for this invocation: bundled, with ``--catalog``/``NANSEI_CATALOG`` over it."""
+    try:
+        return default_catalog(STATE.catalog_dir)
+    except CatalogError as error:
+        report_catalog_error(error)
+
+
+def emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def unknown(error: UnknownIdError) -> NoReturn:
+    fail(str(error))
