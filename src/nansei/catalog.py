@@ -34,6 +34,7 @@ UNITS: frozenset[str] = frozenset(
         "kn",
         "h",
         "days",
+        "year",
         "missiles",
         "launchers",
         "hits",
@@ -458,8 +459,31 @@ def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel
                 built[section][key] = model.model_validate(raw)
             except ValidationError as exc:
                 problems.extend(_pydantic_problems(label, path, exc))
+                if section == "entities":
+                    _check_loose_params(label, path, raw, built["sources"], problems)
     _cross_check(built, where, problems)
     return built
+
+
+def _check_loose_params(label: str, path: str, raw: dict[str, Any],
+                        sources: dict[Any, BaseModel], problems: list[Problem]) -> None:
+    """Range checks on the well-formed parameters of an entity that failed elsewhere,
+    so that one run lists every problem."""
+    params = raw.get("params")
+    if not isinstance(params, dict):
+        return
+    for name, fields in params.items():
+        try:
+            param = Param.model_validate(fields)
+        except ValidationError:
+            continue
+        issue = param.bounds_problem()
+        if issue:
+            problems.append(Problem(label, f"{path}.params.{name}", issue))
+        for index, source_id in enumerate(param.sources):
+            if source_id not in sources:
+                problems.append(Problem(label, f"{path}.params.{name}.sources[{index}]",
+                                        f"unknown source id {source_id!r}"))
 
 
 def _cross_check(built, where, problems: list[Problem]) -> None:

@@ -46,7 +46,7 @@ def list_items(
     """List catalog entries (systems, ship classes, priors, sites, gates or parameters)."""
     catalog = common.catalog()
     if kind is not None and kind not in LIST_KINDS:
-        raise UnknownIdError("kind", kind, LIST_KINDS)
+        common.unknown(UnknownIdError("kind", kind, LIST_KINDS))
     rows: list[dict] = []
     if kind == "parameter":
         for pid, p in catalog.iter_params():

@@ -1,0 +1,3 @@
+from nansei.cli import main
+
+main()

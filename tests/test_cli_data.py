@@ -1,0 +1,121 @@
+"""`nansei data …` commands: the JSON contracts and clean failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nansei.cli import app, common
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_overlay(monkeypatch):
+    monkeypatch.delenv("NANSEI_CATALOG", raising=False)
+    common.STATE.catalog_dir = None
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and "nansei 0." in result.stdout
+
+
+def test_validate_prints_counts():
+    result = run("data", "validate")
+    assert result.exit_code == 0
+    assert "catalog valid" in result.stdout and "parameters" in result.stdout
+
+
+def test_show_json_contract():
+    result = run("data", "show", "type12-improved", "--json")
+    assert result.exit_code == 0
+    record = json.loads(result.stdout)
+    assert {"id", "kind", "name", "params"} <= set(record)
+    assert record["kind"] == "missile"
+    reach = record["params"]["range_km"]
+    assert {"value", "low", "high", "unit", "sources"} <= set(reach)
+    assert (reach["value"], reach["low"], reach["high"], reach["unit"]) == (1000, 900, 1500, "km")
+
+
+def test_show_a_dotted_parameter_and_a_site():
+    record = json.loads(run("data", "show", "type-055.staying_power_hits", "--json").stdout)
+    assert list(record["params"]) == ["staying_power_hits"]
+    site = json.loads(run("data", "show", "miyako", "--json").stdout)
+    assert site["kind"] == "site" and site["lat"] == pytest.approx(24.758)
+
+
+def test_posture_json_contract():
+    result = run("data", "posture", "2025", "--json")
+    assert result.exit_code == 0
+    record = json.loads(result.stdout)
+    assert record["year"] == 2025
+    unit = record["units"][0]
+    assert {"id", "system", "site", "lat", "lon", "launchers", "missiles_per_launcher",
+            "range_km", "sources"} <= set(unit)
+    assert set(unit["range_km"]) >= {"value", "low", "high"}
+
+
+def test_budget_json_contract():
+    record = json.loads(run("data", "budget", "--json").stdout)
+    series = {s["id"]: s for s in record["series"]}
+    assert {"id", "definition", "unit", "points"} <= set(series["mod-initial"])
+    point = series["mod-initial"]["points"][0]
+    assert {"year", "value", "sources"} <= set(point)
+
+
+def test_list_and_sources():
+    result = run("data", "list", "--kind", "ship-class", "--json")
+    ids = {item["id"] for item in json.loads(result.stdout)["items"]}
+    assert {"type-055", "type-052d", "type-054a"} <= ids
+    assert "seed-003" in run("data", "sources").stdout
+    params = json.loads(run("data", "list", "--kind", "parameter", "--json").stdout)["items"]
+    assert len(params) >= 40
+
+
+def test_unknown_year_lists_known_years():
+    result = run("data", "posture", "2024")
+    assert result.exit_code == 2
+    assert "unknown year '2024'" in result.stderr and "2025" in result.stderr
+
+
+def test_unknown_id_suggests_close_matches():
+    result = run("data", "show", "type-55")
+    assert result.exit_code == 2
+    assert "did you mean" in result.stderr and "type-055" in result.stderr
+
+
+def test_unknown_list_kind():
+    result = run("data", "list", "--kind", "spaceship")
+    assert result.exit_code == 2 and "unknown kind" in result.stderr
+
+
+def test_broken_overlay_lists_every_problem_exit_2(tmp_path: Path):
+    (tmp_path / "bad.yaml").write_text(
+        "entities:\n  - id: survival\n    params:\n      p_detect: {unit: miles}\n"
+        "      dwell_h: {low: 5, high: 1}\n", encoding="utf-8")
+    result = run("--catalog", str(tmp_path), "data", "validate")
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.stderr and "params.p_detect.unit" in result.stderr
+    assert "params.dwell_h" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_console_script_has_no_traceback_on_bad_catalog(tmp_path: Path):
+    (tmp_path / "bad.yaml").write_text(": : not yaml [", encoding="utf-8")
+    env = {**os.environ, "NANSEI_CATALOG": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "nansei", "data", "posture", "2025"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 2
+    assert "not valid YAML" in proc.stderr
+    assert "Traceback" not in proc.stderr
