@@ -6,6 +6,7 @@ Errors a user can cause end in one readable message and exit code 2, never a tra
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -15,8 +16,11 @@ from rich.console import Console
 
 from nansei.catalog import Catalog, CatalogError, UnknownIdError, default_catalog
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a wide fixed width instead of rich's 80 columns,
+# so tables of ids and ranges are not cut to ellipses.
+_PIPED_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+console = Console(width=_PIPED_WIDTH)
+err_console = Console(stderr=True, width=_PIPED_WIDTH)
 
 
 class _State:
