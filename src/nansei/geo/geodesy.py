@@ -168,7 +168,9 @@ def _unwrap_about(lons: np.ndarray, reference: float) -> np.ndarray:
 
     Keeps a disc or track that crosses the antimeridian one continuous shape in lon/lat.
     """
-    return reference + (np.asarray(lons, dtype=float) - reference + 180.0) % 360.0 - 180.0
+    lons = np.asarray(lons, dtype=float)
+    # Subtracting whole turns leaves longitudes already in range bit-for-bit unchanged.
+    return lons - 360.0 * np.round((lons - reference) / 360.0)
 
 
 def range_disc(lat: float, lon: float, radius_km: float, n_vertices: int = 720) -> Polygon:
