@@ -208,12 +208,18 @@ def _draw_panel(ax: Any, coverage: Coverage, catalog: Catalog, extent: Sequence[
         ax.annotate(short_name(place["name"]), (place["lon"], place["lat"]), xytext=(3, 2),
                     textcoords="offset points", fontsize=6.5, color=PLACE, zorder=6,
                     path_effects=halo)
-    for site in _unit_sites(coverage).values():
+    placed: list[tuple[float, float]] = []
+    for site in sorted(_unit_sites(coverage).values(), key=lambda s: -s["lat"]):
         ax.plot(site["lon"], site["lat"], "^", ms=6, color="black", mec="white", mew=0.6,
                 zorder=7)
-        ax.annotate(short_name(site["name"]), (site["lon"], site["lat"]), xytext=(4, 3),
-                    textcoords="offset points", fontsize=7, weight="bold", zorder=8,
-                    path_effects=halo)
+        # Sites a few km apart (Kengun, Yufuin, Sasebo) would print on top of each other:
+        # step each later label down until it clears the ones already placed.
+        drop = sum(1 for lon, lat in placed if abs(lon - site["lon"]) < 0.06 * width
+                   and abs(lat - site["lat"]) < 0.02 * width)
+        placed.append((site["lon"], site["lat"]))
+        ax.annotate(short_name(site["name"]), (site["lon"], site["lat"]),
+                    xytext=(4, 3 - 9 * drop), textcoords="offset points", fontsize=7,
+                    weight="bold", zorder=8, path_effects=halo)
     mid_lat = (lat_min + lat_max) / 2.0
     ax.set_xlim(lon_min, lon_max)
     ax.set_ylim(lat_min, lat_max)
@@ -273,11 +279,12 @@ def _figure(coverages: Sequence[Coverage], catalog: Catalog, title: str) -> Any:
     lat_span = (extent[3] - extent[1]) / math.cos(math.radians((extent[1] + extent[3]) / 2))
     panel_w = 6.4
     panel_h = panel_w * lat_span / lon_span
-    height = panel_h + 1.8
+    strip_in = 1.1 if len(coverages) == 1 else 0.75
+    height = panel_h + 0.75 + strip_in
     fig = Figure(figsize=(panel_w * len(coverages) + 0.4, height), dpi=110,
                  layout="constrained")
     # Keep the bottom strip (legend and source line) out of the constrained layout.
-    bottom = 1.05 / height
+    bottom = strip_in / height
     fig.get_layout_engine().set(rect=(0.0, bottom, 1.0, 1.0 - bottom))
     colours = system_colours(catalog)
     axes = fig.subplots(1, len(coverages), squeeze=False)[0]
