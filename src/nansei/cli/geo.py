@@ -134,7 +134,7 @@ def coverage(
         results = [compute_coverage(catalog, y, range_case) for y in years]
     except UnknownIdError as error:
         common.unknown(error)
-    except LandDataError as error:
+    except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole
         common.fail(str(error))
     _write_maps(results, catalog, geojson, png, html)
     records = [r.record() for r in results]
