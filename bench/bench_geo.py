@@ -56,26 +56,32 @@ def in_process() -> dict[str, float]:
     catalog = default_catalog()
     index = ReachIndex.for_posture(catalog, 2027)
     calls = 2000
-    reach = [t / calls for t in timeit.repeat(lambda: index.reach(25.5, 126.0), number=calls,
-                                              repeat=RUNS)]
+    reach = [
+        t / calls
+        for t in timeit.repeat(lambda: index.reach(25.5, 126.0), number=calls, repeat=RUNS)
+    ]
     load_land()  # warm the memo for the coverage timings
     figures = {
         "reach_query_s": statistics.median(reach),
         "land_build_from_gshhg_s": statistics.median(
-            timeit.repeat(lambda: read_gshhg(DEFAULT_REGION), number=1, repeat=3)),
+            timeit.repeat(lambda: read_gshhg(DEFAULT_REGION), number=1, repeat=3)
+        ),
     }
     for year in (2022, 2025, 2026, 2027):
         compute_coverage(catalog, year)  # first call may build a grown region's land
         figures[f"coverage_{year}_in_process_s"] = statistics.median(
-            timeit.repeat(lambda y=year: compute_coverage(catalog, y).record(), number=1,
-                          repeat=5))
+            timeit.repeat(lambda y=year: compute_coverage(catalog, y).record(), number=1, repeat=5)
+        )
     return figures
 
 
 def main() -> int:
     cold, warm = cli_cold(), cli_warm()
-    medians = {"coverage_cli_cold_s": statistics.median(cold),
-               "coverage_cli_warm_s": statistics.median(warm), **in_process()}
+    medians = {
+        "coverage_cli_cold_s": statistics.median(cold),
+        "coverage_cli_warm_s": statistics.median(warm),
+        **in_process(),
+    }
     verdict = {name: medians[name] < limit for name, limit in TARGETS_S.items()}
     payload = {
         "benchmark": "geo",
@@ -86,8 +92,11 @@ def main() -> int:
         "cli_warm_runs_s": [round(t, 4) for t in warm],
         "targets_s": TARGETS_S,
         "meets_target": verdict,
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     temporary = RESULTS.with_suffix(".json.tmp")
@@ -95,8 +104,11 @@ def main() -> int:
     os.replace(temporary, RESULTS)
     for name, value in medians.items():
         limit = TARGETS_S.get(name)
-        note = "" if limit is None else f"  (target < {limit:g} s: " \
-            f"{'ok' if verdict[name] else 'MISSED'})"
+        note = (
+            ""
+            if limit is None
+            else f"  (target < {limit:g} s: {'ok' if verdict[name] else 'MISSED'})"
+        )
         print(f"{name:32s} {value * 1e3:10.3f} ms{note}")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0 if all(verdict.values()) else 1

@@ -11,8 +11,14 @@ from nansei.catalog import default_catalog
 from nansei.geo import compute_coverage
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.mark.browser
@@ -44,18 +50,19 @@ def test_html_map_draws_offline(tmp_path):
             page.on("pageerror", lambda error: problems.append(str(error)))
             page.goto(path.as_uri())
             page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-            page.wait_for_selector("g.geo g.trace.scattergeo", state="attached",
-                                   timeout=30_000)
+            page.wait_for_selector("g.geo g.trace.scattergeo", state="attached", timeout=30_000)
             traces = page.locator("g.geo g.trace.scattergeo").count()
             filled = page.evaluate(
                 "() => Array.from(document.querySelectorAll('g.geo g.trace.scattergeo path'))"
-                ".filter(p => !['none', ''].includes(getComputedStyle(p).fill)).length")
+                ".filter(p => !['none', ''].includes(getComputedStyle(p).fill)).length"
+            )
             types = page.evaluate(
-                "() => document.getElementById('nansei-coverage-map')._fullData"
-                ".map(t => t.type)")
+                "() => document.getElementById('nansei-coverage-map')._fullData.map(t => t.type)"
+            )
             drawn = page.evaluate(
                 "() => { const p = document.querySelector('g.geo path.js-line');"
-                " return p ? p.getBBox().width : 0; }")
+                " return p ? p.getBBox().width : 0; }"
+            )
         finally:
             browser.close()
     assert problems == []

