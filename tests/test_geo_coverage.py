@@ -306,3 +306,15 @@ def test_range_cases(catalog):
     by_id = {u.id: (lo.range_km, hi.range_km) for u, lo, hi in zip(low, low, high, strict=True)}
     assert by_id["kengun-type12-improved"] == (900.0, 1500.0)
     assert by_id["miyako-type12"] == (100.0, 200.0)
+
+
+def test_compared_years_share_one_land_region(catalog, coverages):
+    from nansei.geo import compute_coverages
+
+    pair = compute_coverages(catalog, [2022, 2027])
+    assert pair[0].land is pair[1].land and pair[0].land.region.lon_max > 150
+    # The same posture measured on a bigger land region gives the same areas.
+    alone = coverages[2022].record()["union"]
+    together = pair[0].record()["union"]
+    for key in ("sea_area_km2", "land_area_km2"):
+        assert together[key] == pytest.approx(alone[key], rel=1e-5)

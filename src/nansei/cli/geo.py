@@ -147,7 +147,7 @@ def coverage(
     ] = None,
 ) -> None:
     """Sea and land reached by a posture year, per unit and in union, gates and places."""
-    from nansei.geo import LandDataError, compute_coverage
+    from nansei.geo import LandDataError, compute_coverage, compute_coverages
 
     if (year is None) == (compare is None):
         common.fail("give exactly one of --year Y or --compare Y1,Y2")
@@ -161,7 +161,10 @@ def coverage(
     if compare is not None and not (png or json_out):
         common.fail("--compare needs --png FILE (or --json)")
     try:
-        results = [compute_coverage(catalog, y, range_case) for y in years]
+        if compare is None:
+            results = [compute_coverage(catalog, years[0], range_case)]
+        else:
+            results = compute_coverages(catalog, years, range_case)
     except UnknownIdError as error:
         common.unknown(error)
     except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole

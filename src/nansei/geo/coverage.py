@@ -444,6 +444,25 @@ def compute_coverage(
     )
 
 
+def compute_coverages(
+    catalog: Catalog,
+    years: Sequence[int | str],
+    range_case: str = "value",
+    cache_dir: str | None = None,
+) -> list[Coverage]:
+    """Coverage of several posture years on one land region (so they compare like for like).
+
+    The region is the default one grown until it holds every disc of every year.
+    """
+    discs = [
+        range_disc(u.lat, u.lon, u.range_km, DISC_VERTICES)
+        for year in years
+        for u in posture_units(catalog, year, range_case)
+    ]
+    land = load_land(_region_for(discs), cache_dir=cache_dir)
+    return [compute_coverage(catalog, year, range_case, land=land) for year in years]
+
+
 def coverage_record(
     catalog: Catalog, year: int | str, range_case: str = "value", cache_dir: str | None = None
 ) -> dict[str, Any]:
