@@ -32,6 +32,7 @@ def problems_for(tmp_path: Path, name: str, text: str) -> list[str]:
 
 # -- the bundled catalog -------------------------------------------------------
 
+
 def test_bundled_catalog_validates_with_enough_sourced_parameters(catalog):
     params = list(catalog.iter_params())
     assert len(params) >= 40
@@ -83,8 +84,9 @@ def test_2025_posture_has_the_7th_regiment_companies(catalog):
 
 
 def test_2026_posture_has_improved_type12_at_kengun(catalog):
-    assert any(u.system == "type12-improved" and u.site == "kengun"
-               for u in catalog.posture(2026).units)
+    assert any(
+        u.system == "type12-improved" and u.site == "kengun" for u in catalog.posture(2026).units
+    )
     assert not any(u.system == "type12-improved" for u in catalog.posture(2025).units)
 
 
@@ -100,8 +102,11 @@ def test_budget_series_keep_definitions_apart(catalog):
     assert mod.points[-1].value == pytest.approx(9.04)
     gdp = catalog.budget_series["defence-related-gdp"]
     assert gdp.unit == "% of GDP"
-    assert {s.unit for s in catalog.budget_series.values()} == {"¥ trillion", "% of GDP",
-                                                                 "USD billion"}
+    assert {s.unit for s in catalog.budget_series.values()} == {
+        "¥ trillion",
+        "% of GDP",
+        "USD billion",
+    }
 
 
 def test_unknown_ids_suggest_close_matches(catalog):
@@ -122,13 +127,18 @@ def test_overrides_are_checked_against_the_range(catalog):
 
 # -- layering ----------------------------------------------------------------
 
+
 def test_overlay_changes_one_value_and_keeps_the_rest(tmp_path):
-    write(tmp_path, "mine.yaml", """
+    write(
+        tmp_path,
+        "mine.yaml",
+        """
         entities:
           - id: type12-improved
             params:
               range_km: {value: 1400}
-    """)
+    """,
+    )
     catalog = load_catalog(tmp_path)
     reach = catalog.range_km("type12-improved")
     assert reach.value == 1400 and reach.high == 1500 and reach.unit == "km"
@@ -136,127 +146,180 @@ def test_overlay_changes_one_value_and_keeps_the_rest(tmp_path):
 
 
 def test_overlay_from_environment(tmp_path, monkeypatch):
-    write(tmp_path, "sites.yaml", """
+    write(
+        tmp_path,
+        "sites.yaml",
+        """
         sites:
           - {id: test-camp, name: Test, kind: garrison, lat: 25.0, lon: 125.0, sources: [gazetteer]}
-    """)
+    """,
+    )
     monkeypatch.setenv("NANSEI_CATALOG", str(tmp_path))
     assert "test-camp" in load_catalog().sites
 
 
 # -- every validation rule has a failing fixture ---------------------------------
 
+
 def test_rule_wrong_unit(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - id: type12-original
             params:
               range_km: {unit: miles}
-    """)
-    assert any("x.yaml" in p and "params.range_km.unit" in p and "unknown unit 'miles'" in p
-               for p in found), found
+    """,
+    )
+    assert any(
+        "x.yaml" in p and "params.range_km.unit" in p and "unknown unit 'miles'" in p for p in found
+    ), found
 
 
 def test_rule_low_above_high(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - id: survival
             params:
               p_detect: {low: 0.9, high: 0.1, value: 0.5}
-    """)
-    assert any("entities[0].params.p_detect" in p and "low (0.9) is greater than high" in p
-               for p in found), found
+    """,
+    )
+    assert any(
+        "entities[0].params.p_detect" in p and "low (0.9) is greater than high" in p for p in found
+    ), found
 
 
 def test_rule_value_outside_range(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - id: survival
             params:
               p_detect: {value: 0.95}
-    """)
+    """,
+    )
     assert any("p_detect" in p and "outside [low, high]" in p for p in found), found
 
 
 def test_rule_probability_outside_unit_interval(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - id: survival
             params:
               p_detect: {value: 1.2, low: 0.5, high: 1.5}
-    """)
+    """,
+    )
     assert any("p_detect" in p and "probability must lie in [0, 1]" in p for p in found), found
 
 
 def test_rule_non_numeric_value(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - id: survival
             params:
               p_detect: {value: lots}
-    """)
+    """,
+    )
     assert any("params.p_detect.value" in p for p in found), found
 
 
 def test_rule_unknown_source_id(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - id: survival
             params:
               p_detect: {sources: [seed-999]}
-    """)
-    assert any("params.p_detect.sources[0]" in p and "unknown source id 'seed-999'" in p
-               for p in found), found
+    """,
+    )
+    assert any(
+        "params.p_detect.sources[0]" in p and "unknown source id 'seed-999'" in p for p in found
+    ), found
 
 
 def test_rule_missing_sources(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - id: new-thing
             kind: missile
             name: New
             params:
               range_km: {value: 1, low: 1, high: 1, unit: km, sources: []}
-    """)
+    """,
+    )
     assert any("params.range_km.sources" in p for p in found), found
 
 
 def test_rule_unknown_site_in_posture(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         postures:
           - year: 2030
             label: test
             units:
               - {id: u1, system: type12-original, site: katsurenn, launchers: 4,
                  missiles_per_launcher: 6, sources: [seed-000]}
-    """)
-    assert any("postures[0].units[0].site" in p and "unknown site 'katsurenn'" in p
-               and "katsuren" in p for p in found), found
+    """,
+    )
+    assert any(
+        "postures[0].units[0].site" in p and "unknown site 'katsurenn'" in p and "katsuren" in p
+        for p in found
+    ), found
 
 
 def test_rule_unknown_system_in_posture(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         postures:
           - year: 2030
             label: test
             units:
               - {id: u1, system: type99, site: katsuren, launchers: 4,
                  missiles_per_launcher: 6, sources: [seed-000]}
-    """)
+    """,
+    )
     assert any("units[0].system" in p and "unknown system 'type99'" in p for p in found), found
 
 
 def test_rule_duplicate_ids(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         sites:
           - {id: a-camp, name: A, kind: garrison, lat: 25, lon: 125, sources: [gazetteer]}
           - {id: a-camp, name: B, kind: garrison, lat: 26, lon: 126, sources: [gazetteer]}
-    """)
+    """,
+    )
     assert any("sites[1].id" in p and "duplicate id 'a-camp'" in p for p in found), found
 
 
 def test_rule_duplicate_unit_ids_in_a_posture(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         postures:
           - year: 2030
             label: test
@@ -265,7 +328,8 @@ def test_rule_duplicate_unit_ids_in_a_posture(tmp_path):
                  missiles_per_launcher: 6, sources: [seed-000]}
               - {id: u1, system: type12-original, site: miyako, launchers: 4,
                  missiles_per_launcher: 6, sources: [seed-000]}
-    """)
+    """,
+    )
     assert any("units[1].id" in p and "duplicate unit id" in p for p in found), found
 
 
@@ -285,37 +349,52 @@ def test_rule_unknown_section(tmp_path):
 
 
 def test_rule_coordinates_in_range(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         sites:
           - {id: nowhere, name: N, kind: place, lat: 95, lon: 200, sources: [gazetteer]}
         gates:
           - {id: bad-gate, name: G, points: [[24, 125], [24, 190]], sources: [gazetteer]}
-    """)
+    """,
+    )
     assert any("sites[0].lat" in p for p in found), found
     assert any("sites[0].lon" in p for p in found), found
     assert any("gates[0].points" in p and "outside" in p for p in found), found
 
 
 def test_rule_unknown_field_and_missing_field(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         sites:
           - {id: s1, name: S, kind: place, lat: 25, lon: 125, sources: [gazetteer], colour: red}
           - {id: s2, kind: place, lat: 25, lon: 125, sources: [gazetteer]}
-    """)
+    """,
+    )
     assert any("sites[0].colour" in p and "unknown field" in p for p in found), found
     assert any("sites[1].name" in p and "Field required" in p for p in found), found
 
 
 def test_rule_unknown_entity_kind(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - {id: e1, kind: spaceship, name: E, params: {}}
-    """)
+    """,
+    )
     assert any("entities[0].kind" in p and "unknown kind 'spaceship'" in p for p in found), found
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    found = problems_for(tmp_path, "x.yaml", """
+    found = problems_for(
+        tmp_path,
+        "x.yaml",
+        """
         entities:
           - id: survival
             params:
@@ -323,5 +402,6 @@ def test_every_problem_is_reported_at_once(tmp_path):
               dwell_h: {sources: [nope]}
         sites:
           - {id: z, name: Z, kind: place, lat: 100, lon: 0, sources: [gazetteer]}
-    """)
+    """,
+    )
     assert len(found) >= 3

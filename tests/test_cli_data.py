@@ -61,8 +61,17 @@ def test_posture_json_contract():
     record = json.loads(result.stdout)
     assert record["year"] == 2025
     unit = record["units"][0]
-    assert {"id", "system", "site", "lat", "lon", "launchers", "missiles_per_launcher",
-            "range_km", "sources"} <= set(unit)
+    assert {
+        "id",
+        "system",
+        "site",
+        "lat",
+        "lon",
+        "launchers",
+        "missiles_per_launcher",
+        "range_km",
+        "sources",
+    } <= set(unit)
     assert set(unit["range_km"]) >= {"value", "low", "high"}
 
 
@@ -103,7 +112,9 @@ def test_unknown_list_kind():
 def test_broken_overlay_lists_every_problem_exit_2(tmp_path: Path):
     (tmp_path / "bad.yaml").write_text(
         "entities:\n  - id: survival\n    params:\n      p_detect: {unit: miles}\n"
-        "      dwell_h: {low: 5, high: 1}\n", encoding="utf-8")
+        "      dwell_h: {low: 5, high: 1}\n",
+        encoding="utf-8",
+    )
     result = run("--catalog", str(tmp_path), "data", "validate")
     assert result.exit_code == 2
     assert "bad.yaml" in result.stderr and "params.p_detect.unit" in result.stderr
@@ -114,8 +125,13 @@ def test_broken_overlay_lists_every_problem_exit_2(tmp_path: Path):
 def test_console_script_has_no_traceback_on_bad_catalog(tmp_path: Path):
     (tmp_path / "bad.yaml").write_text(": : not yaml [", encoding="utf-8")
     env = {**os.environ, "NANSEI_CATALOG": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "nansei", "data", "posture", "2025"],
-                          capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nansei", "data", "posture", "2025"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "not valid YAML" in proc.stderr
     assert "Traceback" not in proc.stderr

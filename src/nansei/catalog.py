@@ -327,8 +327,13 @@ class Catalog:
         if problems:
             raise CatalogError(problems)
         return Catalog(
-            self.sources, entities, self.sites, self.gates, self.postures,
-            self.budget_series, self.origin,
+            self.sources,
+            entities,
+            self.sites,
+            self.gates,
+            self.postures,
+            self.budget_series,
+            self.origin,
         )
 
     def counts(self) -> dict[str, int]:
@@ -344,6 +349,7 @@ class Catalog:
 
 
 # -- loading ------------------------------------------------------------------
+
 
 def bundled_dir() -> Path:
     """The catalog shipped inside the package."""
@@ -365,13 +371,17 @@ def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, 
         if doc is None:
             continue
         if not isinstance(doc, dict):
-            problems.append(Problem(label, "", "top level must be a mapping of sections "
-                                    f"({', '.join(SECTIONS)})"))
+            problems.append(
+                Problem(
+                    label, "", f"top level must be a mapping of sections ({', '.join(SECTIONS)})"
+                )
+            )
             continue
         for key in doc:
             if key not in SECTIONS:
-                problems.append(Problem(label, str(key), "unknown section; allowed: "
-                                        + ", ".join(SECTIONS)))
+                problems.append(
+                    Problem(label, str(key), "unknown section; allowed: " + ", ".join(SECTIONS))
+                )
         docs.append((label, doc))
     return docs
 
@@ -425,8 +435,13 @@ def _collect(
                         problems.append(Problem(label, f"{path}.{field_name}", "field required"))
                         continue
                     if (section, key) in seen_in_layer:
-                        problems.append(Problem(label, f"{path}.id", f"duplicate id {key!r} "
-                                                f"(first in {seen_in_layer[(section, key)]})"))
+                        problems.append(
+                            Problem(
+                                label,
+                                f"{path}.id",
+                                f"duplicate id {key!r} (first in {seen_in_layer[(section, key)]})",
+                            )
+                        )
                         continue
                     seen_in_layer[(section, key)] = f"{label}: {path}"
                     if layer_index > 0 and key in records[section]:
@@ -465,8 +480,13 @@ def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel
     return built
 
 
-def _check_loose_params(label: str, path: str, raw: dict[str, Any],
-                        sources: dict[Any, BaseModel], problems: list[Problem]) -> None:
+def _check_loose_params(
+    label: str,
+    path: str,
+    raw: dict[str, Any],
+    sources: dict[Any, BaseModel],
+    problems: list[Problem],
+) -> None:
     """Range checks on the well-formed parameters of an entity that failed elsewhere,
     so that one run lists every problem."""
     params = raw.get("params")
@@ -482,8 +502,13 @@ def _check_loose_params(label: str, path: str, raw: dict[str, Any],
             problems.append(Problem(label, f"{path}.params.{name}", issue))
         for index, source_id in enumerate(param.sources):
             if source_id not in sources:
-                problems.append(Problem(label, f"{path}.params.{name}.sources[{index}]",
-                                        f"unknown source id {source_id!r}"))
+                problems.append(
+                    Problem(
+                        label,
+                        f"{path}.params.{name}.sources[{index}]",
+                        f"unknown source id {source_id!r}",
+                    )
+                )
 
 
 def _cross_check(built, where, problems: list[Problem]) -> None:
@@ -494,8 +519,11 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
             if source_id not in sources:
                 close = difflib.get_close_matches(source_id, list(sources), n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
-                problems.append(Problem(label, f"{path}.sources[{index}]",
-                                        f"unknown source id {source_id!r}{hint}"))
+                problems.append(
+                    Problem(
+                        label, f"{path}.sources[{index}]", f"unknown source id {source_id!r}{hint}"
+                    )
+                )
 
     for key, entity in built["entities"].items():
         label, path = where[("entities", key)]
@@ -525,16 +553,27 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
             system = built["entities"].get(unit.system)
             if system is None:
                 known = _known(built["entities"], "missile")
-                problems.append(Problem(label, f"{unit_path}.system",
-                                        f"unknown system {unit.system!r}; known: {known}"))
+                problems.append(
+                    Problem(
+                        label,
+                        f"{unit_path}.system",
+                        f"unknown system {unit.system!r}; known: {known}",
+                    )
+                )
             elif "range_km" not in system.params:
-                problems.append(Problem(label, f"{unit_path}.system",
-                                        f"system {unit.system!r} has no range_km parameter"))
+                problems.append(
+                    Problem(
+                        label,
+                        f"{unit_path}.system",
+                        f"system {unit.system!r} has no range_km parameter",
+                    )
+                )
             if unit.site not in built["sites"]:
                 close = difflib.get_close_matches(unit.site, list(built["sites"]), n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
-                problems.append(Problem(label, f"{unit_path}.site",
-                                        f"unknown site {unit.site!r}{hint}"))
+                problems.append(
+                    Problem(label, f"{unit_path}.site", f"unknown site {unit.site!r}{hint}")
+                )
 
 
 def _known(entities, kind: str) -> str:

@@ -43,14 +43,28 @@ def show_record(catalog: Catalog, item_id: str) -> dict[str, Any]:
             return record
     if item_id in catalog.sites:
         site = catalog.sites[item_id]
-        return {"id": site.id, "kind": "site", "name": site.name, "site_kind": site.kind,
-                "lat": site.lat, "lon": site.lon, "sources": list(site.sources),
-                "note": site.note, "params": {}}
+        return {
+            "id": site.id,
+            "kind": "site",
+            "name": site.name,
+            "site_kind": site.kind,
+            "lat": site.lat,
+            "lon": site.lon,
+            "sources": list(site.sources),
+            "note": site.note,
+            "params": {},
+        }
     if item_id in catalog.gates:
         gate = catalog.gates[item_id]
-        return {"id": gate.id, "kind": "gate", "name": gate.name,
-                "points": [list(p) for p in gate.points], "sources": list(gate.sources),
-                "note": gate.note, "params": {}}
+        return {
+            "id": gate.id,
+            "kind": "gate",
+            "name": gate.name,
+            "points": [list(p) for p in gate.points],
+            "sources": list(gate.sources),
+            "note": gate.note,
+            "params": {},
+        }
     known = sorted([*catalog.entities, *catalog.sites, *catalog.gates, *catalog.param_ids()])
     raise UnknownIdError("id", item_id, known)
 
@@ -62,35 +76,49 @@ def posture_record(catalog: Catalog, year: int | str) -> dict[str, Any]:
     for unit in posture.units:
         site = catalog.site(unit.site)
         reach = catalog.range_km(unit.system)
-        units.append({
-            "id": unit.id,
-            "system": unit.system,
-            "system_name": catalog.entity(unit.system).name,
-            "site": unit.site,
-            "site_name": site.name,
-            "lat": site.lat,
-            "lon": site.lon,
-            "platform": unit.platform,
-            "launchers": unit.launchers,
-            "missiles_per_launcher": unit.missiles_per_launcher,
-            "ready_missiles": unit.launchers * unit.missiles_per_launcher,
-            "reload_stock": unit.reload_stock,
-            "range_km": {"value": reach.value, "low": reach.low, "high": reach.high},
-            "sources": list(unit.sources),
-            "note": unit.note,
-        })
-    return {"year": posture.year, "label": posture.label, "status": posture.status,
-            "note": posture.note, "units": units}
+        units.append(
+            {
+                "id": unit.id,
+                "system": unit.system,
+                "system_name": catalog.entity(unit.system).name,
+                "site": unit.site,
+                "site_name": site.name,
+                "lat": site.lat,
+                "lon": site.lon,
+                "platform": unit.platform,
+                "launchers": unit.launchers,
+                "missiles_per_launcher": unit.missiles_per_launcher,
+                "ready_missiles": unit.launchers * unit.missiles_per_launcher,
+                "reload_stock": unit.reload_stock,
+                "range_km": {"value": reach.value, "low": reach.low, "high": reach.high},
+                "sources": list(unit.sources),
+                "note": unit.note,
+            }
+        )
+    return {
+        "year": posture.year,
+        "label": posture.label,
+        "status": posture.status,
+        "note": posture.note,
+        "units": units,
+    }
 
 
 def budget_record(catalog: Catalog) -> dict[str, Any]:
     """Contract of ``nansei data budget --json``: one series per definition."""
-    return {"series": [
-        {"id": s.id, "definition": s.definition, "unit": s.unit,
-         "points": [{"year": p.year, "value": p.value, "sources": list(p.sources)}
-                    for p in s.points]}
-        for s in catalog.budget_series.values()
-    ]}
+    return {
+        "series": [
+            {
+                "id": s.id,
+                "definition": s.definition,
+                "unit": s.unit,
+                "points": [
+                    {"year": p.year, "value": p.value, "sources": list(p.sources)} for p in s.points
+                ],
+            }
+            for s in catalog.budget_series.values()
+        ]
+    }
 
 
 def sources_record(catalog: Catalog) -> dict[str, Any]:

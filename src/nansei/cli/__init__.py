@@ -36,12 +36,17 @@ def _version(value: bool) -> None:
 def _main(
     catalog: Annotated[
         Path | None,
-        typer.Option("--catalog", envvar="NANSEI_CATALOG",
-                     help="A directory of catalog YAML files layered over the bundled catalog."),
+        typer.Option(
+            "--catalog",
+            envvar="NANSEI_CATALOG",
+            help="A directory of catalog YAML files layered over the bundled catalog.",
+        ),
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True,
-                           help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     common.STATE.catalog_dir = catalog

@@ -36,8 +36,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def report_catalog_error(error: CatalogError) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] the catalog has {len(error.problems)} problem(s):",
-                      highlight=False)
+    err_console.print(
+        f"[bold red]error:[/] the catalog has {len(error.problems)} problem(s):", highlight=False
+    )
     for problem in error.problems:
         err_console.print(f"  - {problem}", highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(2)

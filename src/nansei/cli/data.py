@@ -11,8 +11,9 @@ from nansei.catalog import ENTITY_KINDS, CatalogError, UnknownIdError, load_cata
 from nansei.cli import common
 from nansei.views import budget_record, posture_record, show_record, sources_record
 
-data_app = typer.Typer(help="Inspect and validate the sourced parameter catalog.",
-                       no_args_is_help=True)
+data_app = typer.Typer(
+    help="Inspect and validate the sourced parameter catalog.", no_args_is_help=True
+)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 LIST_KINDS = sorted(ENTITY_KINDS | {"site", "gate", "parameter"})
@@ -25,22 +26,33 @@ def validate(json_out: JsonFlag = False) -> None:
         catalog = load_catalog(common.STATE.catalog_dir)
     except CatalogError as error:
         if json_out:
-            common.emit_json({"valid": False, "problems": [
-                {"file": p.file, "path": p.path, "message": p.message} for p in error.problems]})
+            common.emit_json(
+                {
+                    "valid": False,
+                    "problems": [
+                        {"file": p.file, "path": p.path, "message": p.message}
+                        for p in error.problems
+                    ],
+                }
+            )
             raise typer.Exit(2) from None
         common.report_catalog_error(error)
     counts = catalog.counts()
     if json_out:
         common.emit_json({"valid": True, "counts": counts, "layers": list(catalog.origin)})
         return
-    common.console.print("[green]catalog valid[/] — " + ", ".join(
-        f"{n} {k.replace('_', ' ')}" for k, n in counts.items()), highlight=False)
+    common.console.print(
+        "[green]catalog valid[/] — "
+        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()),
+        highlight=False,
+    )
 
 
 @data_app.command("list")
 def list_items(
-    kind: Annotated[str | None, typer.Option(
-        "--kind", help=f"Only this kind: {', '.join(LIST_KINDS)}.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help=f"Only this kind: {', '.join(LIST_KINDS)}.")
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """List catalog entries (systems, ship classes, priors, sites, gates or parameters)."""
@@ -50,13 +62,23 @@ def list_items(
     rows: list[dict] = []
     if kind == "parameter":
         for pid, p in catalog.iter_params():
-            rows.append({"id": pid, "kind": "parameter", "name": p.note or pid,
-                         "value": p.value, "low": p.low, "high": p.high, "unit": p.unit})
+            rows.append(
+                {
+                    "id": pid,
+                    "kind": "parameter",
+                    "name": p.note or pid,
+                    "value": p.value,
+                    "low": p.low,
+                    "high": p.high,
+                    "unit": p.unit,
+                }
+            )
     else:
         for e in catalog.entities.values():
             if kind in (None, e.kind):
-                rows.append({"id": e.id, "kind": e.kind, "name": e.name,
-                             "parameters": len(e.params)})
+                rows.append(
+                    {"id": e.id, "kind": e.kind, "name": e.name, "parameters": len(e.params)}
+                )
         if kind in (None, "site"):
             rows += [{"id": s.id, "kind": "site", "name": s.name} for s in catalog.sites.values()]
         if kind in (None, "gate"):
@@ -76,9 +98,14 @@ def list_items(
 
 @data_app.command()
 def show(
-    item_id: Annotated[str, typer.Argument(
-        metavar="ID", help="An entity (type12-improved), parameter (type-055.staying_power_hits), "
-        "site or gate id.")],
+    item_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="An entity (type12-improved), parameter (type-055.staying_power_hits), "
+            "site or gate id.",
+        ),
+    ],
     json_out: JsonFlag = False,
 ) -> None:
     """Show one catalog entry with every parameter's value, range, unit and sources."""
@@ -90,21 +117,34 @@ def show(
     if json_out:
         common.emit_json(record)
         return
-    common.console.print(f"[bold]{record['id']}[/] ({record['kind']}): {record['name']}",
-                         highlight=False)
+    common.console.print(
+        f"[bold]{record['id']}[/] ({record['kind']}): {record['name']}", highlight=False
+    )
     if record.get("note"):
         common.console.print(record["note"], highlight=False)
     if "lat" in record:
-        common.console.print(f"{record['lat']:.3f} N, {record['lon']:.3f} E — sources: "
-                             + ", ".join(record["sources"]), highlight=False)
+        common.console.print(
+            f"{record['lat']:.3f} N, {record['lon']:.3f} E — sources: "
+            + ", ".join(record["sources"]),
+            highlight=False,
+        )
     if "points" in record:
-        common.console.print("points (lat, lon): " + "; ".join(
-            f"{a:.3f}, {b:.3f}" for a, b in record["points"]), highlight=False)
+        common.console.print(
+            "points (lat, lon): " + "; ".join(f"{a:.3f}, {b:.3f}" for a, b in record["points"]),
+            highlight=False,
+        )
     if record["params"]:
         table = Table("parameter", "value", "low", "high", "unit", "sources", "note")
         for name, p in record["params"].items():
-            table.add_row(name, f"{p['value']:g}", f"{p['low']:g}", f"{p['high']:g}", p["unit"],
-                          ", ".join(p["sources"]), p["note"])
+            table.add_row(
+                name,
+                f"{p['value']:g}",
+                f"{p['low']:g}",
+                f"{p['high']:g}",
+                p["unit"],
+                ", ".join(p["sources"]),
+                p["note"],
+            )
         common.console.print(table)
 
 
@@ -139,13 +179,29 @@ def posture(
 
 
 def print_posture(record: dict) -> None:
-    table = Table("unit", "system", "site", "lat", "lon", "launchers", "ready", "range km",
-                  title=f"Posture {record['year']} ({record['status']}): {record['label']}")
+    table = Table(
+        "unit",
+        "system",
+        "site",
+        "lat",
+        "lon",
+        "launchers",
+        "ready",
+        "range km",
+        title=f"Posture {record['year']} ({record['status']}): {record['label']}",
+    )
     for u in record["units"]:
         r = u["range_km"]
-        table.add_row(u["id"], u["system"], u["site"], f"{u['lat']:.2f}", f"{u['lon']:.2f}",
-                      str(u["launchers"]), str(u["ready_missiles"]),
-                      f"{r['value']:g} ({r['low']:g}–{r['high']:g})")
+        table.add_row(
+            u["id"],
+            u["system"],
+            u["site"],
+            f"{u['lat']:.2f}",
+            f"{u['lon']:.2f}",
+            str(u["launchers"]),
+            str(u["ready_missiles"]),
+            f"{r['value']:g} ({r['low']:g}–{r['high']:g})",
+        )
     common.console.print(table)
 
 
@@ -157,8 +213,9 @@ def budget(json_out: JsonFlag = False) -> None:
         common.emit_json(record)
         return
     for series in record["series"]:
-        table = Table("year", series["unit"], "sources", title=f"{series['id']}: "
-                      f"{series['definition']}")
+        table = Table(
+            "year", series["unit"], "sources", title=f"{series['id']}: {series['definition']}"
+        )
         for p in series["points"]:
             table.add_row(str(p["year"]), f"{p['value']:g}", ", ".join(p["sources"]))
         common.console.print(table)
