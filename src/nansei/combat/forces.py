@@ -1,0 +1,230 @@
+"""What a side in a salvo exchange is: ship types, defence layers, attack factors.
+
+One description serves both salvo models (MODEL.md §3):
+
+* Hughes' deterministic equations read each ship type's ``count``, ``missiles``
+  (α, offensive missiles per ship per salvo), ``interceptors`` (b3, enemy missiles one
+  ship defeats per salvo) and ``staying_power`` (b1, hits to put it out of action),
+  and the side's ``scouting`` (σ), ``readiness`` (τ), ``reliability`` and ``p_hit``.
+* The stochastic engine reads the same fields plus the explicit defence layers:
+  an **area** layer (channels that engage missiles aimed at any ship of the side,
+  with a finite interceptor inventory), a **point** layer per ship (channels that
+  engage missiles aimed at that ship) and a soft-kill seduction probability.
+
+How the two map onto each other: a ship type given only Hughes' ``interceptors`` b3
+defends itself in the stochastic engine with a point layer of b3 channels, kill
+probability 1 and one shot per missile (``hughes_point_layer``). With readiness
+τ = 1, no channel limit binding and allocation fitting Hughes' even spread, that ship
+then defeats exactly b3 missiles per salvo, which is what b3 means.
+
+Catalog ship classes (``type-055`` …) fill every field from the catalog:
+``missiles`` = ``anti_ship_missiles``, ``interceptors`` = ``intercepts_per_salvo``,
+``staying_power`` = ``staying_power_hits``, the area layer from ``area_channels``,
+``area_p_kill`` and the ``interceptors`` inventory, the point layer from
+``point_channels`` and ``point_p_kill``, soft kill from ``softkill_p``.
+
+Units: counts of ships, missiles, channels and hits; probabilities in [0, 1].
+Pure data: nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from nansei.catalog import Catalog
+
+__all__ = [
+    "ALLOCATIONS",
+    "DOCTRINES",
+    "Layer",
+    "ShipType",
+    "Side",
+    "hughes_point_layer",
+    "ship_type_from_class",
+]
+
+#: How aimed missiles pick their targets among the live ships of the other side.
+ALLOCATIONS = ("uniform", "concentrated", "value")
+#: How a defence layer fires at a missile it engages.
+DOCTRINES = ("salvo", "shoot-look-shoot")
+
+Allocation = Literal["uniform", "concentrated", "value"]
+Doctrine = Literal["salvo", "shoot-look-shoot"]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One defence layer.
+
+    ``channels``: missiles it can engage per salvo (a fractional value f is ⌊f⌋ or ⌈f⌉
+    channels at random with mean f). ``p_kill``: kill probability of one shot.
+    ``shots``: shots per engaged missile; ``doctrine`` ``salvo`` fires them all at once,
+    ``shoot-look-shoot`` fires the next only after a miss. ``inventory``: interceptors
+    it holds, ``None`` for unlimited (guns, or a magazine that never binds).
+    """
+
+    channels: float
+    p_kill: float
+    shots: int = 1
+    doctrine: Doctrine = "salvo"
+    inventory: int | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.channels >= 0 and math.isfinite(self.channels)):
+            raise ValueError(f"channels must be a finite number >= 0, got {self.channels}")
+        if not 0.0 <= self.p_kill <= 1.0:
+            raise ValueError(f"p_kill must be a probability in [0, 1], got {self.p_kill}")
+        if self.shots < 1:
+            raise ValueError(f"shots must be >= 1, got {self.shots}")
+        if self.doctrine not in DOCTRINES:
+            raise ValueError(f"doctrine must be one of {', '.join(DOCTRINES)}")
+        if self.inventory is not None and self.inventory < 0:
+            raise ValueError(f"inventory must be >= 0, got {self.inventory}")
+
+    @property
+    def p_kill_engaged(self) -> float:
+        """Probability that an engaged missile is killed: 1 − (1 − p_kill)^shots (either
+        doctrine; they differ only in interceptors used)."""
+        return 1.0 - (1.0 - self.p_kill) ** self.shots
+
+
+def hughes_point_layer(interceptors: float) -> Layer:
+    """Hughes' b3 as a stochastic layer: b3 channels, sure kill, one shot, no inventory."""
+    return Layer(channels=float(interceptors), p_kill=1.0, shots=1)
+
+
+@dataclass(frozen=True)
+class ShipType:
+    """``count`` identical ships.
+
+    ``missiles``: offensive missiles each ship fires per salvo (Hughes' α);
+    ``magazine``: offensive missiles each ship carries (``None``: never runs out).
+    ``interceptors``: Hughes' b3. ``staying_power``: hits that put a ship out of action
+    (Hughes' b1; a fractional value s makes each ship's threshold ⌊s⌋ or ⌈s⌉ hits at
+    random with mean s); ``staying_power_range`` ``(lo, hi)`` instead draws each ship's
+    threshold uniformly from the whole numbers lo … hi. ``value``: weight under the
+    ``value`` allocation. ``area`` / ``point`` / ``softkill_p``: stochastic defences;
+    ``layers_given`` says they were given (possibly as none at all); otherwise the ship
+    defends with ``hughes_point_layer(interceptors)`` in the stochastic engine.
+    """
+
+    name: str
+    count: int
+    missiles: float = 0.0
+    magazine: int | None = None
+    interceptors: float = 0.0
+    staying_power: float = 1.0
+    staying_power_range: tuple[int, int] | None = None
+    value: float = 1.0
+    area: Layer | None = None
+    point: Layer | None = None
+    softkill_p: float = 0.0
+    layers_given: bool = False
+    class_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            raise ValueError(f"count must be >= 0, got {self.count}")
+        for name in ("missiles", "interceptors", "value"):
+            number = getattr(self, name)
+            if not (number >= 0 and math.isfinite(number)):
+                raise ValueError(f"{name} must be a finite number >= 0, got {number}")
+        if not self.staying_power > 0:
+            raise ValueError(f"staying_power must be > 0, got {self.staying_power}")
+        if self.staying_power_range is not None:
+            low, high = self.staying_power_range
+            if not 1 <= low <= high:
+                raise ValueError(f"staying_power_range must be 1 <= lo <= hi, got {low}, {high}")
+        if self.magazine is not None and self.magazine < 0:
+            raise ValueError(f"magazine must be >= 0, got {self.magazine}")
+        if not 0.0 <= self.softkill_p <= 1.0:
+            raise ValueError(f"softkill_p must be a probability in [0, 1], got {self.softkill_p}")
+
+    @property
+    def point_layer(self) -> Layer | None:
+        """The point layer the stochastic engine uses (Hughes' b3 if no layer is given)."""
+        if not self.layers_given:
+            return hughes_point_layer(self.interceptors) if self.interceptors > 0 else None
+        return self.point
+
+    @property
+    def mean_staying_power(self) -> float:
+        if self.staying_power_range is not None:
+            return (self.staying_power_range[0] + self.staying_power_range[1]) / 2.0
+        return self.staying_power
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side: its ship types and the factors Hughes and Armstrong put on a salvo.
+
+    ``scouting`` σ: share of launched missiles aimed at real targets (the rest are
+    wasted). ``readiness`` τ: defensive alertness; each defence channel is manned for a
+    salvo with probability τ (Hughes multiplies b3 by τ). ``reliability``: a launched
+    missile flies to its target area. ``p_hit``: a leaker that is not seduced hits.
+    ``allocation``: ``uniform``, ``concentrated`` or ``value`` (see the engine).
+    """
+
+    name: str
+    ships: tuple[ShipType, ...]
+    scouting: float = 1.0
+    readiness: float = 1.0
+    reliability: float = 1.0
+    p_hit: float = 1.0
+    allocation: Allocation = "uniform"
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("scouting", "readiness", "reliability", "p_hit"):
+            number = getattr(self, name)
+            if not 0.0 <= number <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1], got {number}")
+        if self.allocation not in ALLOCATIONS:
+            raise ValueError(f"allocation must be one of {', '.join(ALLOCATIONS)}")
+
+    @property
+    def ship_count(self) -> int:
+        return sum(ship.count for ship in self.ships)
+
+    def with_(self, **changes) -> Side:
+        return replace(self, **changes)
+
+
+def ship_type_from_class(
+    catalog: Catalog, class_id: str, count: int = 1, name: str | None = None
+) -> ShipType:
+    """A catalog ship class (kind ``ship-class``) as a ship type; see the module doc for
+    which catalog parameter fills which field. Raises ``UnknownIdError`` for an
+    unknown class."""
+    catalog.entity(class_id)
+
+    def value(param: str) -> float:
+        return catalog.value(f"{class_id}.{param}")
+
+    inventory = int(round(value("interceptors")))
+    area_channels = value("area_channels")
+    area = (
+        Layer(channels=area_channels, p_kill=value("area_p_kill"), inventory=inventory)
+        if area_channels > 0
+        else None
+    )
+    point_channels = value("point_channels")
+    point = (
+        Layer(channels=point_channels, p_kill=value("point_p_kill")) if point_channels > 0 else None
+    )
+    missiles = value("anti_ship_missiles")
+    return ShipType(
+        name=name or class_id,
+        count=int(count),
+        missiles=missiles,
+        magazine=int(round(missiles)),
+        interceptors=value("intercepts_per_salvo"),
+        staying_power=value("staying_power_hits"),
+        area=area,
+        point=point,
+        softkill_p=value("softkill_p"),
+        layers_given=True,
+        class_id=class_id,
+    )
