@@ -1,0 +1,374 @@
+"""``nansei campaign`` and ``nansei compare``: campaign runs and posture comparisons.
+
+Everything a user can get wrong (a scenario that is not YAML or not a mapping, a missing
+field, an unknown year, gate, class or catalog id, a value outside its range) ends in
+one message naming the field and exit code 2, before anything is run or written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import numpy as np
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nansei.campaign import (
+    METRICS,
+    CampaignRun,
+    compare_postures,
+    comparison_record,
+    run_campaign,
+)
+from nansei.catalog import Catalog, CatalogError, UnknownIdError
+from nansei.cli import common
+from nansei.results import write_json, write_parquet
+from nansei.scenario import Scenario, ScenarioError, load_scenario
+
+#: How each metric is labelled in tables.
+LABELS = {
+    "red_ships_out_of_action": "red ships out of action",
+    "groups_transited_fraction": "groups transited (fraction)",
+    "blue_missiles_fired": "blue missiles fired",
+    "blue_launchers_lost": "blue launchers lost",
+    "magazine_exhausted_day": "magazine exhausted (day)",
+}
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(
+        help="A scenario YAML file, or the name of a bundled scenario "
+        "(miyako-transit, east-china-sea-approach, yonaguni-gap).",
+        show_default=False,
+    ),
+]
+RepsOpt = Annotated[
+    int | None, typer.Option("--reps", min=1, help="Replications (default: the scenario's).")
+]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's).")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a catalog parameter, ID=VALUE (repeatable), e.g. survival.p_detect=0.7.",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Directory for replications.parquet (one row per replication) and summary.json.",
+        file_okay=False,
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option("--workers", min=1, help="Processes; the numbers do not depend on it."),
+]
+
+
+# -- input checks ------------------------------------------------------------------------
+
+
+def _fail(message: str) -> NoReturn:
+    """``common.fail`` with rich markup escaped: messages quote ``[low, high]`` and ``[0]``."""
+    common.fail(escape(message))
+
+
+def _load(name: str) -> Scenario:
+    try:
+        return load_scenario(name)
+    except ScenarioError as error:
+        _fail(str(error))
+
+
+def parse_sets(items: list[str] | None, catalog: Catalog) -> dict[str, float]:
+    """``ID=VALUE`` pairs, each checked against the catalog (id and ``[low, high]``)."""
+    overrides: dict[str, float] = {}
+    for item in items or []:
+        param_id, sep, text = item.partition("=")
+        param_id = param_id.strip()
+        if not sep or not param_id:
+            _fail(f"--set {item!r}: expected ID=VALUE, e.g. survival.p_detect=0.7")
+        try:
+            value = float(text)
+        except ValueError:
+            _fail(f"--set {param_id}: {text.strip()!r} is not a number")
+        if not math.isfinite(value):
+            _fail(f"--set {param_id}: the value must be a finite number")
+        try:
+            param = catalog.param(param_id)
+            catalog.with_overrides({param_id: value})
+        except UnknownIdError as error:
+            hint = f"; did you mean {', '.join(error.suggestions)}?" if error.suggestions else ""
+            _fail(f"--set {param_id}: unknown catalog parameter{hint}")
+        except CatalogError as error:
+            detail = "; ".join(problem.message for problem in error.problems)
+            unit = f" ({param.unit})" if param.unit else ""
+            _fail(f"--set {param_id}={text.strip()}: {detail}{unit}")
+        overrides[param_id] = value
+    return overrides
+
+
+def _check_year(year: int, catalog: Catalog) -> None:
+    if year not in catalog.postures:
+        known = ", ".join(str(y) for y in catalog.postures)
+        _fail(f"--year {year}: unknown posture year (known: {known})")
+
+
+def parse_years(text: str, catalog: Catalog) -> list[int]:
+    years = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            year = int(part)
+        except ValueError:
+            _fail(f"--years: {part!r} is not a year (e.g. --years 2022,2025,2026,2027)")
+        if year not in catalog.postures:
+            known = ", ".join(str(y) for y in catalog.postures)
+            _fail(f"--years: unknown posture year {year} (known: {known})")
+        if year not in years:
+            years.append(year)
+    if not years:
+        _fail("--years: give at least one year, e.g. --years 2022,2025,2026,2027")
+    return years
+
+
+def _check_out(out: Path | None) -> None:
+    if out is not None and out.exists() and not out.is_dir():
+        _fail(f"--out {out}: exists and is not a directory")
+
+
+# -- progress ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("replications"),
+        TimeElapsedColumn(),
+        console=common.err_console,
+        transient=True,
+    )
+    with progress:
+        yield progress
+
+
+# -- output --------------------------------------------------------------------------------
+
+
+def _fmt(value: Any, metric: str) -> str:
+    if value is None:
+        return "—"
+    digits = 3 if metric == "groups_transited_fraction" else 2
+    return f"{value:.{digits}f}"
+
+
+def _cell(summary: Mapping[str, Any], metric: str) -> str:
+    mean = _fmt(summary["mean"], metric)
+    if summary["ci95"] is None:
+        return mean
+    lo, hi = summary["ci95"]
+    return f"{mean} [{_fmt(lo, metric)}, {_fmt(hi, metric)}]"
+
+
+def _footnote(metrics_by_year: Mapping[Any, Mapping[str, Any]]) -> str:
+    censored = [
+        f"{year}: {m['magazine_exhausted_day']['censored']:.0%}"
+        for year, m in metrics_by_year.items()
+        if m["magazine_exhausted_day"].get("censored")
+    ]
+    lines = ["mean [95% interval of the mean]; catalog values and overrides, aleatory only."]
+    if censored:
+        lines.append(
+            "magazine exhausted (day): runs that never ran out count as the last day "
+            f"(a lower bound) — never ran out in {', '.join(censored)}."
+        )
+    return "\n".join(lines)
+
+
+def print_run(run: CampaignRun) -> None:
+    record = run.record()
+    table = Table(
+        title=f"{record['scenario']} — posture {record['year']} — "
+        f"{record['replications']} replications, seed {record['seed']}",
+        title_justify="left",
+    )
+    for column in ("metric", "mean", "95% CI of mean", "p10", "p50", "p90"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name in METRICS:
+        summary = record["metrics"][name]
+        ci = summary["ci95"]
+        table.add_row(
+            LABELS[name],
+            _fmt(summary["mean"], name),
+            "—" if ci is None else f"[{_fmt(ci[0], name)}, {_fmt(ci[1], name)}]",
+            _fmt(summary["p10"], name),
+            _fmt(summary["p50"], name),
+            _fmt(summary["p90"], name),
+        )
+    common.console.print(table)
+    common.console.print(f"units in reach: {', '.join(record['units_engaged']) or 'none'}")
+    common.console.print(_footnote({record["year"]: record["metrics"]}), style="dim")
+
+
+def print_comparison(record: Mapping[str, Any]) -> None:
+    years = record["years"]
+    table = Table(
+        title=f"{record['scenario']} — {record['replications']} replications per posture, "
+        f"seed {record['seed']}",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    for year in years:
+        table.add_column(year, justify="right")
+    for name in METRICS:
+        table.add_row(LABELS[name], *(_cell(years[y]["metrics"][name], name) for y in years))
+    table.add_row(
+        "units in reach", *(str(len(years[y]["units_engaged"])) for y in years), style="dim"
+    )
+    common.console.print(table)
+    common.console.print(_footnote({y: v["metrics"] for y, v in years.items()}), style="dim")
+
+
+def _write(out: Path, table: Mapping[str, np.ndarray], summary: Mapping[str, Any], meta) -> None:
+    try:
+        write_parquet(out / "replications.parquet", table, metadata=meta)
+        write_json(out / "summary.json", summary)
+    except OSError as error:
+        _fail(f"--out {out}: cannot write: {error.strerror or error}")
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def campaign(
+    scenario: ScenarioArg,
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Posture year (default: the scenario's).")
+    ] = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    out: OutOpt = None,
+    workers: WorkersOpt = 1,
+) -> None:
+    """Run a campaign: groups transit, cued units fire, trucks scoot, magazines run down."""
+    catalog = common.catalog()
+    loaded = _load(scenario)
+    overrides = parse_sets(set_, catalog)
+    if year is not None:
+        _check_year(year, catalog)
+    _check_out(out)
+    total = reps if reps is not None else loaded.replications
+    try:
+        with _progress() as progress:
+            label = f"posture {year if year is not None else loaded.posture.year or 'units'}"
+            task = progress.add_task(label, total=total)
+            run = run_campaign(
+                loaded,
+                catalog,
+                year=year,
+                replications=reps,
+                seed=seed,
+                overrides=overrides,
+                progress=lambda n: progress.advance(task, n),
+                workers=workers,
+                source=scenario,
+            )
+    except ScenarioError as error:
+        _fail(str(error))
+    record = run.record()
+    if out is not None:
+        meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
+        _write(out, run.table(), record, meta)
+    if json_:
+        common.emit_json(record)
+    else:
+        print_run(run)
+        if out is not None:
+            common.console.print(f"wrote {out / 'replications.parquet'} and {out / 'summary.json'}")
+
+
+def compare(
+    scenario: ScenarioArg,
+    years: Annotated[
+        str, typer.Option("--years", help="Comma-separated posture years.")
+    ] = "2022,2025,2026,2027",
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    out: OutOpt = None,
+    workers: WorkersOpt = 1,
+) -> None:
+    """Compare posture years on the same threat (same scenario, seed and replications)."""
+    catalog = common.catalog()
+    loaded = _load(scenario)
+    year_list = parse_years(years, catalog)
+    overrides = parse_sets(set_, catalog)
+    _check_out(out)
+    runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
+    record = comparison_record(runs)
+    if out is not None:
+        table = {
+            name: np.concatenate([run.table()[name] for run in runs.values()])
+            for name in next(iter(runs.values())).table()
+        }
+        _write(out, table, record, {"scenario": record["scenario"]})
+    if json_:
+        common.emit_json(record)
+    else:
+        print_comparison(record)
+        if out is not None:
+            common.console.print(f"wrote {out / 'replications.parquet'} and {out / 'summary.json'}")
+
+
+def run_comparison(
+    loaded: Scenario,
+    catalog: Catalog,
+    years: list[int],
+    reps: int | None,
+    seed: int | None,
+    overrides: Mapping[str, float],
+    workers: int,
+    source: str,
+) -> dict[int, CampaignRun]:
+    """:func:`compare_postures` with one progress bar per year (shared with ``demo``)."""
+    total = reps if reps is not None else loaded.replications
+    try:
+        with _progress() as progress:
+            tasks = {year: progress.add_task(f"posture {year}", total=total) for year in years}
+            return compare_postures(
+                loaded,
+                catalog,
+                years,
+                replications=reps,
+                seed=seed,
+                overrides=overrides,
+                progress=lambda year, n: progress.advance(tasks[year], n),
+                workers=workers,
+                source=source,
+            )
+    except ScenarioError as error:
+        _fail(str(error))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("campaign")(campaign)
+    app.command("compare")(compare)
