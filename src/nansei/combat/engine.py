@@ -42,7 +42,8 @@ oracle this engine must match in distribution.
 Random streams: chunk ``c`` of a run draws from
 ``SeedSequence(seed, spawn_key=(c,))``, chunks are :data:`CHUNK_REPS` replications,
 and only histograms are kept between chunks, so 10^7 replications run in bounded
-memory and give the same numbers however they are split. Pure: no files, no printing.
+memory, and a seed fixes every number (more replications extend a run: its first
+chunks are those of the shorter run). Pure: no files, no printing.
 """
 
 from __future__ import annotations
