@@ -272,7 +272,7 @@ def _path_of(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif str(part).startswith(("function-", "tuple[", "str")):
+        elif part == "str" or str(part).startswith(("function-", "tuple[")):
             continue  # pydantic's names for validator and union branches, not field names
         else:
             path += f".{part}" if path else str(part)

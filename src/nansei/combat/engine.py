@@ -131,7 +131,8 @@ class Fleet:
             [UNLIMITED if ship.magazine is None else ship.magazine for ship in each],
             dtype=np.int64,
         )
-        self.limited_magazine = any(ship.magazine is not None for ship in each)
+        self.magazine_limited = np.array([ship.magazine is not None for ship in each], dtype=bool)
+        self.limited_magazine = bool(self.magazine_limited.any())
         sp = np.array([ship.staying_power for ship in each], dtype=float)
         ranges = [ship.staying_power_range for ship in each]
         self.sp_fixed = sp
@@ -146,7 +147,11 @@ class Fleet:
             [(UNLIMITED if a.inventory is None else a.inventory) if a else 0 for a in areas],
             dtype=np.int64,
         )
-        self.limited_area = any(a is not None and a.inventory is not None for a in areas)
+        self.area_limited = np.array(
+            [a is not None and a.channels > 0 and a.inventory is not None for a in areas],
+            dtype=bool,
+        )
+        self.limited_area = bool(self.area_limited.any())
         weights = self.area_channels
         if self.has_area:
             # Channels of different ships pool into one layer: its kill probability per
@@ -474,11 +479,14 @@ def exchange_chunk(
             "seduced": got["seduced"],
             "leakers": got["leakers"],
             "interceptors_used": got["interceptors_used"],
+            # Left on ships still in action, counting only finite magazines/inventories.
             "missiles_left": (
-                np.where(alive, state.magazine, 0).sum(axis=1) if fleet.limited_magazine else None
+                np.where(alive & fleet.magazine_limited, state.magazine, 0).sum(axis=1)
+                if fleet.limited_magazine
+                else None
             ),
             "interceptors_left": (
-                np.where(alive & (fleet.area_channels > 0), state.inventory, 0).sum(axis=1)
+                np.where(alive & fleet.area_limited, state.inventory, 0).sum(axis=1)
                 if fleet.limited_area
                 else None
             ),

@@ -1,0 +1,480 @@
+"""Salvo files: the YAML schema of a two-sided salvo exchange, and loading it (MODEL.md §3).
+
+A salvo file names the model (``stochastic`` or ``hughes``), the run settings
+(replications, seed, rounds, firing order) and exactly two sides, each with its attack
+and defence factors (σ ``scouting``, τ ``readiness``, ``reliability``, ``p_hit``,
+``allocation``) and its units. A unit is either a catalog ship class (``class:``; every
+other field optional and overriding what the catalog gives, see
+:func:`nansei.combat.forces.ship_type_from_class`) or a named unit with explicit fields.
+``docs/salvo.md`` ("Salvo files") lists every field.
+
+Everything wrong with a file (not YAML, not a mapping, unknown or missing fields, values
+out of range, an unknown ship class, allocation or doctrine, a side without units, not
+exactly two sides, a firing order that is neither ``simultaneous`` nor a side name) is
+reported at once, each problem with its field path (``sides.red.units[1].count``), in
+one :class:`SalvoSpecError`. This module is the edge where salvo files are read; the
+salvo engines never read files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from nansei.catalog import Catalog, default_catalog
+from nansei.combat.forces import (
+    ALLOCATIONS,
+    DOCTRINES,
+    Layer,
+    ShipType,
+    Side,
+    ship_type_from_class,
+)
+from nansei.scenario import ScenarioProblem, _unknown
+
+__all__ = [
+    "MODELS",
+    "SIMULTANEOUS",
+    "SalvoFile",
+    "SalvoSpec",
+    "SalvoSpecError",
+    "ScenarioProblem",
+    "load_salvo_spec",
+    "parse_salvo_spec",
+    "salvo_spec_from_mapping",
+]
+
+#: The two salvo models: Armstrong's stochastic engine and Hughes' equations.
+MODELS = ("stochastic", "hughes")
+#: The firing order in which both sides fire at once.
+SIMULTANEOUS = "simultaneous"
+
+
+# -- problems ------------------------------------------------------------------------
+
+
+class SalvoSpecError(ValueError):
+    """A salvo file did not load or validate; ``problems`` lists each field path and why
+    (:class:`nansei.scenario.ScenarioProblem`)."""
+
+    def __init__(self, source: str, problems: list[ScenarioProblem]):
+        self.source = source
+        self.problems = problems
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = f"salvo file {self.source}" if self.source else "salvo file"
+        if len(self.problems) == 1:
+            return f"{head}: {self.problems[0]}"
+        return f"{head}: {len(self.problems)} problems:\n" + "\n".join(
+            f"  - {problem}" for problem in self.problems
+        )
+
+
+# -- field checks ----------------------------------------------------------------------
+
+
+def _probability(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be a probability in [0, 1], got {value:g}")
+    return value
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as an int if it is a whole number (not a bool), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _staying_power(value: Any) -> float | tuple[int, int]:
+    """A number > 0, or ``[lo, hi]`` whole numbers with 1 <= lo <= hi."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError("a range must be [lo, hi], two whole numbers of hits")
+        low, high = _whole(value[0]), _whole(value[1])
+        if low is None or high is None:
+            raise ValueError("a range [lo, hi] must be two whole numbers of hits")
+        if not 1 <= low <= high:
+            raise ValueError(f"a range [lo, hi] needs 1 <= lo <= hi, got [{low}, {high}]")
+        return (low, high)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a number of hits > 0, or a range [lo, hi] of whole numbers")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"must be a finite number of hits > 0, got {value}")
+    return number
+
+
+def _choice(what: str, value: str, known: tuple[str, ...]) -> str:
+    if value not in known:
+        message = _unknown(what, value, list(known))
+        if "known:" not in message:
+            message += f" (known: {', '.join(known)})"
+        raise ValueError(message)
+    return value
+
+
+# -- the schema ------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class PointLayerSpec(_Strict):
+    """A per-ship point-defence layer (no inventory: guns and reloaded launchers)."""
+
+    channels: float = Field(ge=0, description="missiles it can engage per salvo")
+    p_kill: float = Field(description="kill probability of one shot")
+    shots: int = Field(default=1, ge=1, description="shots per engaged missile")
+    doctrine: str = Field(default="salvo", description="salvo | shoot-look-shoot")
+
+    _p = field_validator("p_kill")(_probability)
+
+    @field_validator("doctrine")
+    @classmethod
+    def _known_doctrine(cls, value: str) -> str:
+        return _choice("doctrine", value, DOCTRINES)
+
+    def layer(self) -> Layer:
+        return Layer(
+            channels=self.channels, p_kill=self.p_kill, shots=self.shots, doctrine=self.doctrine
+        )
+
+
+class AreaLayerSpec(PointLayerSpec):
+    """The group-wide area layer, with a finite interceptor inventory per ship."""
+
+    inventory: int | None = Field(
+        default=None, ge=0, description="interceptors per ship; null = unlimited"
+    )
+
+    def layer(self) -> Layer:
+        return Layer(
+            channels=self.channels,
+            p_kill=self.p_kill,
+            shots=self.shots,
+            doctrine=self.doctrine,
+            inventory=self.inventory,
+        )
+
+
+class LayersSpec(_Strict):
+    area: AreaLayerSpec | None = None
+    point: PointLayerSpec | None = None
+
+
+class UnitSpec(_Strict):
+    """``count`` identical ships: a catalog ship class (``class``) or a named unit."""
+
+    name: str | None = Field(default=None, min_length=1)
+    class_: str | None = Field(default=None, alias="class", min_length=1)
+    count: int = Field(default=1, ge=1, description="ships")
+    missiles: float | None = Field(default=None, ge=0, description="Hughes' α per salvo")
+    magazine: int | None = Field(default=None, ge=0, description="null = unlimited")
+    interceptors: float | None = Field(default=None, ge=0, description="Hughes' b3")
+    staying_power: Any = Field(default=None, description="hits (b1), or [lo, hi]")
+    value: float | None = Field(default=None, ge=0, description="weight under allocation value")
+    softkill_p: float | None = None
+    layers: LayersSpec | None = None
+
+    @field_validator("softkill_p")
+    @classmethod
+    def _softkill(cls, value: float | None) -> float | None:
+        return None if value is None else _probability(value)
+
+    @field_validator("staying_power")
+    @classmethod
+    def _staying(cls, value: Any) -> Any:
+        return None if value is None else _staying_power(value)
+
+    @field_validator("class_")
+    @classmethod
+    def _known_class(cls, value: str | None, info: ValidationInfo) -> str | None:
+        catalog = (info.context or {}).get("catalog")
+        if value is None or catalog is None:
+            return value
+        classes = sorted(eid for eid, e in catalog.entities.items() if e.kind == "ship-class")
+        if value not in classes:
+            raise ValueError(_unknown("ship class", value, classes))
+        return value
+
+    @model_validator(mode="after")
+    def _named(self) -> UnitSpec:
+        if self.name is None and self.class_ is None:
+            raise ValueError("give class (a catalog ship class) or name (a unit written out)")
+        return self
+
+
+class SideSpec(_Strict):
+    """One side: attack and defence factors and its units."""
+
+    scouting: float = Field(default=1.0, description="σ: share of missiles aimed at real targets")
+    readiness: float = Field(default=1.0, description="τ: each defence channel is manned")
+    reliability: float = Field(default=1.0, description="a launched missile flies")
+    p_hit: float = Field(default=1.0, description="a leaker hits")
+    allocation: str = Field(default="uniform", description="uniform | concentrated | value")
+    units: list[UnitSpec] = Field(description="at least one unit")
+
+    _p = field_validator("scouting", "readiness", "reliability", "p_hit")(_probability)
+
+    @field_validator("allocation")
+    @classmethod
+    def _known_allocation(cls, value: str) -> str:
+        return _choice("allocation", value, ALLOCATIONS)
+
+    @field_validator("units")
+    @classmethod
+    def _some_units(cls, units: list[UnitSpec]) -> list[UnitSpec]:
+        if not units or sum(unit.count for unit in units) < 1:
+            raise ValueError("a side needs at least one unit with count >= 1")
+        return units
+
+
+class SalvoFile(_Strict):
+    """A salvo file as written (see ``docs/salvo.md``)."""
+
+    description: str = ""
+    model: Literal["stochastic", "hughes"] = "stochastic"
+    replications: int = Field(default=10_000, ge=1, le=10_000_000)
+    seed: int = Field(default=0, ge=0)
+    rounds: int = Field(default=1, ge=1, le=1000, description="salvo exchanges at most")
+    order: str = Field(default=SIMULTANEOUS, description="simultaneous or a side name")
+    sides: dict[str, SideSpec] = Field(description="exactly two sides, by name")
+
+
+# -- the result ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SalvoSpec:
+    """What to run: the model, run settings and the two sides (in file order)."""
+
+    model: str
+    replications: int
+    seed: int
+    rounds: int
+    order: str
+    sides: tuple[Side, Side]
+    description: str = ""
+
+    def with_run(
+        self,
+        *,
+        model: str | None = None,
+        replications: int | None = None,
+        seed: int | None = None,
+        rounds: int | None = None,
+    ) -> SalvoSpec:
+        """The same exchange with other run settings (command-line overrides); raises
+        :class:`SalvoSpecError` for a value outside its range."""
+        changes: dict[str, Any] = {}
+        problems: list[ScenarioProblem] = []
+        if model is not None:
+            if model in MODELS:
+                changes["model"] = model
+            else:
+                problems.append(ScenarioProblem("model", _unknown("model", model, list(MODELS))))
+        for name, value, low, high in (
+            ("replications", replications, 1, 10_000_000),
+            ("seed", seed, 0, None),
+            ("rounds", rounds, 1, 1000),
+        ):
+            if value is None:
+                continue
+            number = _whole(value)
+            if number is None or number < low or (high is not None and number > high):
+                bound = f"in {low}..{high:_}" if high is not None else f">= {low}"
+                problems.append(ScenarioProblem(name, f"must be a whole number {bound}"))
+            else:
+                changes[name] = number
+        if problems:
+            raise SalvoSpecError("", problems)
+        return replace(self, **changes)
+
+
+# -- loading ---------------------------------------------------------------------------
+
+
+def _path_of(loc: tuple[Any, ...]) -> str:
+    """``("sides", "red", "units", 1, "count")`` as ``sides.red.units[1].count``.
+
+    (Unlike :func:`nansei.scenario._path_of` this keeps every part: the schema has no
+    union types whose branch names pydantic would put in the location, and side names
+    are free text, so ``strike`` must not be dropped as a type name.)
+    """
+    path = ""
+    for index, part in enumerate(loc):
+        is_key = index + 1 < len(loc) and loc[index + 1] == "[key]"
+        if part == "[key]":
+            path += " (the name)"
+        elif isinstance(part, int) and not is_key:
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _problems_from(error: ValidationError) -> list[ScenarioProblem]:
+    problems: list[ScenarioProblem] = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif item["type"] == "missing":
+            message = "required field is missing"
+        elif item["type"] == "finite_number":
+            message = "must be a finite number"
+        problem = ScenarioProblem(_path_of(item["loc"]), message)
+        if problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+def _cross_problems(document: Mapping[str, Any]) -> list[ScenarioProblem]:
+    """Checks across fields, made on the raw document so that they are reported together
+    with any field problems: exactly two sides, an order naming one of them."""
+    sides = document.get("sides")
+    if not isinstance(sides, Mapping):
+        return []
+    problems: list[ScenarioProblem] = []
+    names = [str(name) for name in sides]
+    if len(names) != 2:
+        listed = f": {', '.join(names)}" if names else ""
+        problems.append(
+            ScenarioProblem("sides", f"need exactly two sides, got {len(names)}{listed}")
+        )
+    order = document.get("order", SIMULTANEOUS)
+    if isinstance(order, str) and order != SIMULTANEOUS and order not in names:
+        close = difflib.get_close_matches(order, [SIMULTANEOUS, *names], n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        problems.append(
+            ScenarioProblem(
+                "order",
+                f"unknown firing order {order!r}{hint} (use {SIMULTANEOUS} or the name of "
+                f"the side that fires first: {', '.join(names)})",
+            )
+        )
+    return problems
+
+
+def _ship_type(unit: UnitSpec, catalog: Catalog) -> ShipType:
+    given = unit.model_fields_set
+    if unit.class_ is not None:
+        ship = ship_type_from_class(catalog, unit.class_, unit.count, unit.name)
+    else:
+        ship = ShipType(name=str(unit.name), count=unit.count)
+    changes: dict[str, Any] = {}
+    for name in ("missiles", "interceptors", "value", "softkill_p"):
+        if getattr(unit, name) is not None:
+            changes[name] = float(getattr(unit, name))
+    if "magazine" in given:
+        changes["magazine"] = unit.magazine
+    if isinstance(unit.staying_power, tuple):
+        low, high = unit.staying_power
+        changes["staying_power"] = (low + high) / 2.0
+        changes["staying_power_range"] = (low, high)
+    elif unit.staying_power is not None:
+        changes["staying_power"] = float(unit.staying_power)
+        changes["staying_power_range"] = None
+    if unit.layers is not None:
+        changes["area"] = unit.layers.area.layer() if unit.layers.area else None
+        changes["point"] = unit.layers.point.layer() if unit.layers.point else None
+        changes["layers_given"] = True
+    return replace(ship, **changes)
+
+
+def salvo_spec_from_mapping(document: Any, catalog: Catalog, source: str = "") -> SalvoSpec:
+    """Validate a parsed document and build the two sides; :class:`SalvoSpecError`
+    listing every problem otherwise."""
+    if not isinstance(document, Mapping):
+        kind = "empty" if document is None else type(document).__name__
+        raise SalvoSpecError(
+            source, [ScenarioProblem("", f"top level must be a mapping of fields, not {kind}")]
+        )
+    problems: list[ScenarioProblem] = []
+    parsed: SalvoFile | None = None
+    try:
+        parsed = SalvoFile.model_validate(dict(document), context={"catalog": catalog})
+    except ValidationError as error:
+        problems.extend(_problems_from(error))
+    problems.extend(p for p in _cross_problems(document) if p not in problems)
+    if problems or parsed is None:
+        raise SalvoSpecError(source, problems)
+
+    sides: list[Side] = []
+    for side_name, side in parsed.sides.items():
+        ships = []
+        for index, unit in enumerate(side.units):
+            try:
+                ships.append(_ship_type(unit, catalog))
+            except ValueError as error:  # a combination the field checks let through
+                path = f"sides.{side_name}.units[{index}]"
+                problems.append(ScenarioProblem(path, str(error)))
+        if ships:
+            sides.append(
+                Side(
+                    name=side_name,
+                    ships=tuple(ships),
+                    scouting=side.scouting,
+                    readiness=side.readiness,
+                    reliability=side.reliability,
+                    p_hit=side.p_hit,
+                    allocation=side.allocation,  # type: ignore[arg-type]
+                )
+            )
+    if problems:
+        raise SalvoSpecError(source, problems)
+    return SalvoSpec(
+        model=parsed.model,
+        replications=parsed.replications,
+        seed=parsed.seed,
+        rounds=parsed.rounds,
+        order=parsed.order,
+        sides=(sides[0], sides[1]),
+        description=parsed.description,
+    )
+
+
+def parse_salvo_spec(text: str, source: str = "", catalog: Catalog | None = None) -> SalvoSpec:
+    """A salvo spec from YAML text (``yaml.safe_load``); the bundled catalog if none."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SalvoSpecError(
+            source, [ScenarioProblem("", "not valid YAML: " + " ".join(str(error).split()))]
+        ) from None
+    return salvo_spec_from_mapping(document, catalog or default_catalog(), source)
+
+
+def load_salvo_spec(path: str | Path, catalog: Catalog | None = None) -> SalvoSpec:
+    """Read and validate a salvo file; the bundled catalog if none is given."""
+    path = Path(path)
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "no such file"
+        raise SalvoSpecError(str(path), [ScenarioProblem("", what)])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SalvoSpecError(str(path), [ScenarioProblem("", f"cannot read: {error}")]) from None
+    return parse_salvo_spec(text, str(path), catalog)
