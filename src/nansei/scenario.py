@@ -79,8 +79,11 @@ class ScenarioError(ValueError):
         self.problems = problems
         super().__init__(str(self))
 
+    #: What the failing document is, for the message's head.
+    what = "scenario"
+
     def __str__(self) -> str:
-        head = f"scenario {self.source}" if self.source else "scenario"
+        head = f"{self.what} {self.source}" if self.source else self.what
         if len(self.problems) == 1:
             return f"{head}: {self.problems[0]}"
         return f"{head}: {len(self.problems)} problems:\n" + "\n".join(
@@ -91,13 +94,14 @@ class ScenarioError(ValueError):
 # -- field types -----------------------------------------------------------------------
 
 
-def _probability(value: float) -> float:
+def probability(value: float) -> float:
+    """A pydantic check: ``value`` must lie in [0, 1]."""
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"must be a probability in [0, 1], got {value:g}")
     return value
 
 
-Probability = Annotated[float, AfterValidator(_probability)]
+Probability = Annotated[float, AfterValidator(probability)]
 
 
 def _place(value: Any) -> Any:

@@ -8,15 +8,13 @@ one message naming the field and exit code 2, before anything is run or written.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import numpy as np
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nansei.campaign import (
@@ -153,21 +151,6 @@ def _check_out(out: Path | None) -> None:
 # -- progress ------------------------------------------------------------------------------
 
 
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("replications"),
-        TimeElapsedColumn(),
-        console=common.err_console,
-        transient=True,
-    )
-    with progress:
-        yield progress
-
-
 # -- output --------------------------------------------------------------------------------
 
 
@@ -277,7 +260,7 @@ def campaign(
     _check_out(out)
     total = reps if reps is not None else loaded.replications
     try:
-        with _progress() as progress:
+        with common.progress_bar() as progress:
             label = f"posture {year if year is not None else loaded.posture.year or 'units'}"
             task = progress.add_task(label, total=total)
             run = run_campaign(
@@ -352,7 +335,7 @@ def run_comparison(
     """:func:`compare_postures` with one progress bar per year (shared with ``demo``)."""
     total = reps if reps is not None else loaded.replications
     try:
-        with _progress() as progress:
+        with common.progress_bar() as progress:
             tasks = {year: progress.add_task(f"posture {year}", total=total) for year in years}
             return compare_postures(
                 loaded,

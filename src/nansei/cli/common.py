@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nansei.catalog import Catalog, CatalogError, UnknownIdError, default_catalog
 
@@ -58,3 +59,17 @@ def emit_json(payload: Any) -> None:
 
 def unknown(error: UnknownIdError) -> NoReturn:
     fail(str(error))
+
+
+def progress_bar() -> Progress:
+    """A replications progress bar on stderr (stdout stays clean for ``--json``); it
+    disappears when done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("replications"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )

@@ -18,7 +18,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nansei.cli import common
@@ -101,18 +100,6 @@ def salvo_record(spec: SalvoSpec, progress: Callable[[int], None] | None = None)
     record = result.record()
     head.update(replications=spec.replications, seed=spec.seed)
     return {**head, "rounds_fought": record["rounds_fought"], "sides": record["sides"]}
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("replications"),
-        TimeElapsedColumn(),
-        console=common.err_console,
-        transient=True,
-    )
 
 
 # -- output ----------------------------------------------------------------------------
@@ -244,7 +231,7 @@ def salvo(
     if spec.model == "hughes":
         record = salvo_record(spec)
     else:
-        with _progress() as progress:
+        with common.progress_bar() as progress:
             task = progress.add_task(f"salvo {file.name}", total=spec.replications)
             record = salvo_record(spec, progress=lambda n: progress.advance(task, n))
     if json_:

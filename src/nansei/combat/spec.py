@@ -45,7 +45,7 @@ from nansei.combat.forces import (
     Side,
     ship_type_from_class,
 )
-from nansei.scenario import ScenarioProblem, _unknown
+from nansei.scenario import ScenarioError, ScenarioProblem, _unknown, probability
 
 __all__ = [
     "MODELS",
@@ -68,31 +68,14 @@ SIMULTANEOUS = "simultaneous"
 # -- problems ------------------------------------------------------------------------
 
 
-class SalvoSpecError(ValueError):
+class SalvoSpecError(ScenarioError):
     """A salvo file did not load or validate; ``problems`` lists each field path and why
     (:class:`nansei.scenario.ScenarioProblem`)."""
 
-    def __init__(self, source: str, problems: list[ScenarioProblem]):
-        self.source = source
-        self.problems = problems
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        head = f"salvo file {self.source}" if self.source else "salvo file"
-        if len(self.problems) == 1:
-            return f"{head}: {self.problems[0]}"
-        return f"{head}: {len(self.problems)} problems:\n" + "\n".join(
-            f"  - {problem}" for problem in self.problems
-        )
+    what = "salvo file"
 
 
 # -- field checks ----------------------------------------------------------------------
-
-
-def _probability(value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"must be a probability in [0, 1], got {value:g}")
-    return value
 
 
 def _whole(value: Any) -> int | None:
@@ -149,7 +132,7 @@ class PointLayerSpec(_Strict):
     shots: int = Field(default=1, ge=1, description="shots per engaged missile")
     doctrine: str = Field(default="salvo", description="salvo | shoot-look-shoot")
 
-    _p = field_validator("p_kill")(_probability)
+    _p = field_validator("p_kill")(probability)
 
     @field_validator("doctrine")
     @classmethod
@@ -201,7 +184,7 @@ class UnitSpec(_Strict):
     @field_validator("softkill_p")
     @classmethod
     def _softkill(cls, value: float | None) -> float | None:
-        return None if value is None else _probability(value)
+        return None if value is None else probability(value)
 
     @field_validator("staying_power")
     @classmethod
@@ -236,7 +219,7 @@ class SideSpec(_Strict):
     allocation: str = Field(default="uniform", description="uniform | concentrated | value")
     units: list[UnitSpec] = Field(description="at least one unit")
 
-    _p = field_validator("scouting", "readiness", "reliability", "p_hit")(_probability)
+    _p = field_validator("scouting", "readiness", "reliability", "p_hit")(probability)
 
     @field_validator("allocation")
     @classmethod
