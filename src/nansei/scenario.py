@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -283,7 +283,10 @@ def _path_of(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _problems_from(error: ValidationError) -> list[ScenarioProblem]:
+def problems_from(
+    error: ValidationError, path_of: Callable[[tuple[Any, ...]], str] = _path_of
+) -> list[ScenarioProblem]:
+    """pydantic's errors as problems with field paths and plain messages, without repeats."""
     problems: list[ScenarioProblem] = []
     for item in error.errors():
         message = item["msg"].removeprefix("Value error, ")
@@ -291,7 +294,9 @@ def _problems_from(error: ValidationError) -> list[ScenarioProblem]:
             message = "unknown field"
         elif item["type"] == "missing":
             message = "required field is missing"
-        problem = ScenarioProblem(_path_of(item["loc"]), message)
+        elif item["type"] == "finite_number":
+            message = "must be a finite number"
+        problem = ScenarioProblem(path_of(item["loc"]), message)
         if problem not in problems:
             problems.append(problem)
     return problems
@@ -307,7 +312,7 @@ def scenario_from_mapping(document: Any, source: str = "") -> Scenario:
     try:
         return Scenario.model_validate(dict(document))
     except ValidationError as error:
-        raise ScenarioError(source, _problems_from(error)) from None
+        raise ScenarioError(source, problems_from(error)) from None
 
 
 def parse_scenario(text: str, source: str = "") -> Scenario:

@@ -45,7 +45,7 @@ from nansei.combat.forces import (
     Side,
     ship_type_from_class,
 )
-from nansei.scenario import ScenarioError, ScenarioProblem, _unknown, probability
+from nansei.scenario import ScenarioError, ScenarioProblem, _unknown, probability, problems_from
 
 __all__ = [
     "MODELS",
@@ -318,22 +318,6 @@ def _path_of(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _problems_from(error: ValidationError) -> list[ScenarioProblem]:
-    problems: list[ScenarioProblem] = []
-    for item in error.errors():
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif item["type"] == "missing":
-            message = "required field is missing"
-        elif item["type"] == "finite_number":
-            message = "must be a finite number"
-        problem = ScenarioProblem(_path_of(item["loc"]), message)
-        if problem not in problems:
-            problems.append(problem)
-    return problems
-
-
 def _cross_problems(document: Mapping[str, Any]) -> list[ScenarioProblem]:
     """Checks across fields, made on the raw document so that they are reported together
     with any field problems: exactly two sides, an order naming one of them."""
@@ -400,7 +384,7 @@ def salvo_spec_from_mapping(document: Any, catalog: Catalog, source: str = "") -
     try:
         parsed = SalvoFile.model_validate(dict(document), context={"catalog": catalog})
     except ValidationError as error:
-        problems.extend(_problems_from(error))
+        problems.extend(problems_from(error, _path_of))
     problems.extend(p for p in _cross_problems(document) if p not in problems)
     if problems or parsed is None:
         raise SalvoSpecError(source, problems)
