@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from nansei.cli import app, common
+from nansei.cli import app
 from nansei.scenario import load_scenario, resolve_scenario_path
 
 runner = CliRunner()
@@ -24,12 +24,6 @@ METRICS = {
     "blue_launchers_lost",
     "magazine_exhausted_day",
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_overlay(monkeypatch):
-    monkeypatch.delenv("NANSEI_CATALOG", raising=False)
-    common.STATE.catalog_dir = None
 
 
 def run(*args: str):

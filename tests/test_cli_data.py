@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nansei.cli import app, common
+from nansei.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _no_overlay(monkeypatch):
-    monkeypatch.delenv("NANSEI_CATALOG", raising=False)
-    common.STATE.catalog_dir = None
 
 
 def run(*args: str):

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from nansei.cli import app, common
+from nansei.cli import app
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "salvo"
@@ -45,12 +45,6 @@ SMALL = {
         },
     },
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_overlay(monkeypatch):
-    monkeypatch.delenv("NANSEI_CATALOG", raising=False)
-    common.STATE.catalog_dir = None
 
 
 def run(*args: str):

@@ -277,15 +277,8 @@ def campaign(
     except ScenarioError as error:
         _fail(str(error))
     record = run.record()
-    if out is not None:
-        meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
-        _write(out, run.table(), record, meta)
-    if json_:
-        common.emit_json(record)
-    else:
-        print_run(run)
-        if out is not None:
-            common.console.print(f"wrote {out / 'replications.parquet'} and {out / 'summary.json'}")
+    meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
+    _finish(record, json_, out, run.table, meta, lambda: print_run(run))
 
 
 def compare(
@@ -308,18 +301,26 @@ def compare(
     _check_out(out)
     runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
     record = comparison_record(runs)
+
+    def stacked() -> dict[str, np.ndarray]:
+        tables = [run.table() for run in runs.values()]
+        return {name: np.concatenate([table[name] for table in tables]) for name in tables[0]}
+
+    meta = {"scenario": record["scenario"]}
+    _finish(record, json_, out, stacked, meta, lambda: print_comparison(record))
+
+
+def _finish(record, json_: bool, out: Path | None, table, meta, show) -> None:
+    """Write ``--out`` files (``table()`` builds the per-replication columns), then print
+    the record as JSON or as tables (``show()``)."""
     if out is not None:
-        table = {
-            name: np.concatenate([run.table()[name] for run in runs.values()])
-            for name in next(iter(runs.values())).table()
-        }
-        _write(out, table, record, {"scenario": record["scenario"]})
+        _write(out, table(), record, meta)
     if json_:
         common.emit_json(record)
-    else:
-        print_comparison(record)
-        if out is not None:
-            common.console.print(f"wrote {out / 'replications.parquet'} and {out / 'summary.json'}")
+        return
+    show()
+    if out is not None:
+        common.console.print(f"wrote {out / 'replications.parquet'} and {out / 'summary.json'}")
 
 
 def run_comparison(

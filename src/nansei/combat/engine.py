@@ -49,7 +49,7 @@ chunks are those of the shorter run). Pure: no files, no printing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -359,7 +359,9 @@ def fire_salvo(
         point_killed = rng.binomial(engaged, fleet.point_p_engaged)
         surviving = surviving - point_killed
 
-    seduced = rng.binomial(surviving, fleet.softkill) if fleet.has_softkill else point_killed * 0
+    seduced = (
+        rng.binomial(surviving, fleet.softkill) if fleet.has_softkill else np.zeros_like(surviving)
+    )
     leakers = surviving - seduced
     new_hits = _binomial(rng, leakers, attack.p_hit)
     state.hits[rows] = hits + new_hits
@@ -388,11 +390,12 @@ def _launch(rng, fleet: Fleet, state: FleetState, rows: np.ndarray) -> np.ndarra
     return fire.sum(axis=1)
 
 
+#: The :class:`SalvoTally` counts summed over a run's salvos.
+_TALLIED = tuple(f.name for f in fields(SalvoTally))
+
+
 def _add(totals: dict[str, np.ndarray], rows: np.ndarray, tally: SalvoTally) -> None:
-    for name in (
-        "launched", "flown", "aimed", "intercepted_area", "intercepted_point", "seduced",
-        "leakers", "hits", "interceptors_used",
-    ):  # fmt: skip
+    for name in _TALLIED:
         np.add.at(totals[name], rows, getattr(tally, name))
 
 
@@ -433,12 +436,7 @@ def exchange_chunk(
         sequence = (first, 1 - first)
     else:
         raise ValueError(f"order must be 'simultaneous' or a side name ({', '.join(names)})")
-    received = [
-        {name: np.zeros(reps, dtype=np.int64) for name in (
-            "launched", "flown", "aimed", "intercepted_area", "intercepted_point", "seduced",
-            "leakers", "hits", "interceptors_used")}
-        for _ in sides
-    ]  # fmt: skip
+    received = [{name: np.zeros(reps, dtype=np.int64) for name in _TALLIED} for _ in sides]
     fired = [np.zeros(reps, dtype=np.int64) for _ in sides]
     fought = np.zeros(reps, dtype=np.int64)
     everyone = np.arange(reps)

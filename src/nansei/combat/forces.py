@@ -30,7 +30,7 @@ Pure data: nothing here reads files or prints.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from nansei.catalog import Catalog
@@ -174,7 +174,6 @@ class Side:
     reliability: float = 1.0
     p_hit: float = 1.0
     allocation: Allocation = "uniform"
-    meta: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("scouting", "readiness", "reliability", "p_hit"):
