@@ -36,9 +36,7 @@ def test_cues_are_poisson_in_time_in_reach(coordination):
             hours = float(np.sum(windows_km[:, 1] - windows_km[:, 0])) / group.speed_kmh
         else:
             hours = sum(
-                (b - a) / group.speed_kmh
-                for i in setup.engaged()
-                for a, b in group.stretches_km[i]
+                (b - a) / group.speed_kmh for i in setup.engaged() for a, b in group.stretches_km[i]
             )
         per_group[k] = setup.cue_rate_per_h * hours
     counts, expected = [], []
@@ -53,7 +51,7 @@ def test_cues_are_poisson_in_time_in_reach(coordination):
     # Mean: Σ counts vs Σ λT (Poisson: variance of the sum = its mean).
     assert counts.sum() == pytest.approx(expected.sum(), abs=5 * math.sqrt(expected.sum()))
     # Dispersion: Poisson counts have variance equal to the mean, per kind.
-    for k, mean in per_group.items():
+    for mean in per_group.values():
         mine = counts[expected == mean]
         assert mine.var(ddof=1) == pytest.approx(mean, rel=0.15)
 
