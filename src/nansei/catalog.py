@@ -1,4 +1,4 @@
-"""The sourced parameter catalog: the one place numbers live (MODEL.md §1).
+"""The sourced parameter catalog: the one place numbers live (docs/model.md, "Catalog").
 
 The catalog is a directory of YAML files. Each file holds any of the top-level
 sections ``sources``, ``entities``, ``sites``, ``gates``, ``postures`` and
@@ -10,14 +10,26 @@ can change one assumption with a three-line file.
 
 Every problem found while loading is collected as a :class:`Problem` naming the
 file and the field path; :class:`CatalogError` carries all of them.
+
+Evidence rules. A source is either a ``publication`` (exact title, publisher, a full
+date ``YYYY-MM-DD`` — or a year/month when a stable identifier such as a DOI, ISBN or
+volume/issue pins it — and a URL or that identifier) or an ``assumption`` (a title and
+its reasoning). Every parameter states its ``basis``: ``sourced`` (at least one
+publication cited), ``derived`` (a ``formula`` over ``inputs``, which must be existing
+parameter ids) or ``assumption`` (an assumption source cited and the reasoning in
+``note``). An overlay may change a parameter's value, never its unit.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
+import json
 import math
 import os
+import re
+from contextvars import ContextVar
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -65,13 +77,59 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: How a parameter's value is known.
+BASES = ("sourced", "derived", "assumption")
+#: What a source is: something published a reader can find, or a modelling assumption.
+SOURCE_KINDS = ("publication", "assumption")
+
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
+
+
 class Source(_Strict):
+    """A public source (``kind: publication``) or a named modelling assumption."""
+
     id: str
+    kind: Literal["publication", "assumption"] = "publication"
     title: str
-    publisher: str
+    publisher: str = ""
+    author: str = ""
     date: str = ""
     url: str = ""
+    identifier: str = ""
+    reasoning: str = ""
     note: str = ""
+
+    def evidence_problems(self) -> list[tuple[str, str]]:
+        """(field, message) for each evidence rule this source breaks."""
+        out: list[tuple[str, str]] = []
+        if not self.title.strip():
+            out.append(("title", "a source needs its exact title"))
+        if self.kind == "assumption":
+            if not self.reasoning.strip():
+                out.append(("reasoning", "an assumption needs its reasoning"))
+            return out
+        if not self.publisher.strip():
+            out.append(("publisher", "a publication needs its publisher"))
+        if not (self.url.strip() or self.identifier.strip()):
+            out.append(
+                ("url", "a publication needs a URL or a stable identifier (DOI, ISBN, report no.)")
+            )
+        if self.url and not self.url.startswith(("https://", "http://")):
+            out.append(("url", f"not a web address: {self.url!r}"))
+        if _FULL_DATE.match(self.date):
+            pass
+        elif _PARTIAL_DATE.match(self.date) and self.identifier.strip():
+            pass  # a journal issue, book or database release: the identifier pins it
+        else:
+            out.append(
+                (
+                    "date",
+                    f"needs a full date YYYY-MM-DD (a year or month only with an identifier), "
+                    f"got {self.date!r}",
+                )
+            )
+        return out
 
 
 class Param(_Strict):
@@ -82,6 +140,9 @@ class Param(_Strict):
     high: float
     unit: str
     sources: list[str] = Field(min_length=1)
+    basis: Literal["sourced", "derived", "assumption"]
+    formula: str = ""
+    inputs: list[str] = Field(default_factory=list)
     note: str = ""
 
     @field_validator("value", "low", "high")
@@ -196,6 +257,11 @@ class BudgetSeries(_Strict):
         return unit
 
 
+#: Parameter ids read through :meth:`Catalog.param` while a recording is active (see
+#: :func:`nansei.provenance.recording_reads`); ``None`` when nothing is recording.
+_READS: ContextVar[set[str] | None] = ContextVar("nansei_catalog_reads", default=None)
+
+
 _MODELS: dict[str, type[BaseModel]] = {
     "sources": Source,
     "entities": Entity,
@@ -255,6 +321,8 @@ class Catalog:
     postures: Mapping[int, Posture]
     budget_series: Mapping[str, BudgetSeries]
     origin: tuple[str, ...] = field(default=())
+    #: Parameter id -> the overlay file whose record set it (bundled values are absent).
+    overlaid: Mapping[str, str] = field(default_factory=dict)
 
     # -- look-ups ------------------------------------------------------------
     def entity(self, entity_id: str) -> Entity:
@@ -287,6 +355,9 @@ class Catalog:
         entity = self.entities.get(entity_id)
         if entity is None or name not in entity.params:
             raise UnknownIdError("parameter", param_id, self.param_ids())
+        reads = _READS.get()
+        if reads is not None:
+            reads.add(param_id)
         return entity.params[name]
 
     def value(self, param_id: str) -> float:
@@ -334,7 +405,21 @@ class Catalog:
             self.postures,
             self.budget_series,
             self.origin,
+            self.overlaid,
         )
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the resolved catalog content: every record after overlays and
+        overrides, as canonical JSON. Two catalogs that differ in any value differ here."""
+        payload = {
+            section: {
+                str(key): record.model_dump(mode="json")
+                for key, record in getattr(self, section).items()
+            }
+            for section in SECTIONS
+        }
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
 
     def counts(self) -> dict[str, int]:
         return {
@@ -410,9 +495,14 @@ def _merge(base: dict[str, Any], over: dict[str, Any], section: str) -> dict[str
 
 
 def _collect(
-    layers: list[list[tuple[str, dict[str, Any]]]], problems: list[Problem]
+    layers: list[list[tuple[str, dict[str, Any]]]],
+    problems: list[Problem],
+    overlaid: dict[str, str] | None = None,
 ) -> dict[str, dict[Any, tuple[str, str, dict[str, Any]]]]:
-    """Records per section keyed by id: (file, path, raw record); later layers merge over."""
+    """Records per section keyed by id: (file, path, raw record); later layers merge over.
+
+    ``overlaid`` (filled in place): parameter id -> the overlay file that set it."""
+    overlaid = {} if overlaid is None else overlaid
     records: dict[str, dict[Any, tuple[str, str, dict[str, Any]]]] = {s: {} for s in SECTIONS}
     for layer_index, docs in enumerate(layers):
         seen_in_layer: dict[tuple[str, Any], str] = {}
@@ -444,12 +534,45 @@ def _collect(
                         )
                         continue
                     seen_in_layer[(section, key)] = f"{label}: {path}"
+                    if layer_index > 0 and section == "entities":
+                        base = records[section].get(key, (None, None, {}))[2]
+                        _note_overlay(label, path, key, base, record, overlaid, problems)
                     if layer_index > 0 and key in records[section]:
                         _, _, base = records[section][key]
                         records[section][key] = (label, path, _merge(base, record, section))
                     else:
                         records[section][key] = (label, path, record)
     return records
+
+
+def _note_overlay(
+    label: str,
+    path: str,
+    entity_id: Any,
+    base: dict[str, Any],
+    record: dict[str, Any],
+    overlaid: dict[str, str],
+    problems: list[Problem],
+) -> None:
+    """Record which parameters an overlay sets; an overlay may not change a unit (the
+    models read every value in the unit the bundled catalog gives)."""
+    params = record.get("params")
+    if not isinstance(params, dict):
+        return
+    base_params = base.get("params") if isinstance(base.get("params"), dict) else {}
+    for name, fields in params.items():
+        overlaid[f"{entity_id}.{name}"] = label
+        old = base_params.get(name)
+        if isinstance(fields, dict) and isinstance(old, dict) and "unit" in fields:
+            if fields["unit"] != old.get("unit"):
+                problems.append(
+                    Problem(
+                        label,
+                        f"{path}.params.{name}.unit",
+                        f"an overlay may not change a parameter's unit "
+                        f"(bundled: {old.get('unit')!r}, here: {fields['unit']!r})",
+                    )
+                )
 
 
 def _pydantic_problems(label: str, path: str, exc: ValidationError) -> list[Problem]:
@@ -525,6 +648,13 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                     )
                 )
 
+    for key, source in sources.items():
+        label, path = where[("sources", key)]
+        for field_name, message in source.evidence_problems():
+            problems.append(Problem(label, f"{path}.{field_name}", message))
+    param_ids = {
+        f"{entity.id}.{name}" for entity in built["entities"].values() for name in entity.params
+    }
     for key, entity in built["entities"].items():
         label, path = where[("entities", key)]
         check_sources(label, path, entity.sources)
@@ -533,6 +663,10 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
             issue = param.bounds_problem()
             if issue:
                 problems.append(Problem(label, f"{path}.params.{name}", issue))
+            for field_name, message in _basis_problems(
+                f"{entity.id}.{name}", param, sources, param_ids
+            ):
+                problems.append(Problem(label, f"{path}.params.{name}.{field_name}", message))
     for section in ("sites", "gates"):
         for key, record in built[section].items():
             label, path = where[(section, key)]
@@ -576,6 +710,32 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                 )
 
 
+def _basis_problems(
+    param_id: str, param: Param, sources: Mapping[Any, Source], param_ids: set[str]
+) -> list[tuple[str, str]]:
+    """(field, message) for each way ``param`` fails to back its ``basis``."""
+    kinds = {sources[s].kind for s in param.sources if s in sources}
+    out: list[tuple[str, str]] = []
+    if param.basis == "sourced" and "publication" not in kinds:
+        out.append(("basis", "basis 'sourced' needs at least one publication in sources"))
+    elif param.basis == "assumption":
+        if "assumption" not in kinds:
+            out.append(("basis", "basis 'assumption' needs an assumption source in sources"))
+        if not param.note.strip():
+            out.append(("note", "an assumption needs its reasoning in note"))
+    elif param.basis == "derived":
+        if not param.formula.strip():
+            out.append(("formula", "basis 'derived' needs the formula"))
+        if not param.inputs:
+            out.append(("inputs", "basis 'derived' needs its input parameter ids"))
+        for index, input_id in enumerate(param.inputs):
+            if input_id == param_id or input_id not in param_ids:
+                close = difflib.get_close_matches(input_id, sorted(param_ids), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                out.append((f"inputs[{index}]", f"unknown parameter {input_id!r}{hint}"))
+    return out
+
+
 def _known(entities, kind: str) -> str:
     return ", ".join(sorted(k for k, e in entities.items() if e.kind == kind))
 
@@ -597,7 +757,8 @@ def load_catalog(overlay: str | os.PathLike[str] | None = None) -> Catalog:
     problems: list[Problem] = []
     dirs = catalog_dirs(overlay)
     layers = [_read_yaml_dir(d, problems) for d in dirs]
-    records = _collect(layers, problems)
+    overlaid: dict[str, str] = {}
+    records = _collect(layers, problems, overlaid)
     built = _validate(records, problems)
     if problems:
         raise CatalogError(problems)
@@ -609,6 +770,7 @@ def load_catalog(overlay: str | os.PathLike[str] | None = None) -> Catalog:
         postures=dict(sorted(built["postures"].items())),
         budget_series=built["budget_series"],
         origin=tuple(str(d) for d in dirs),
+        overlaid=overlaid,
     )
 
 

@@ -255,15 +255,19 @@ class Scenario(_Strict):
 # -- hashing ---------------------------------------------------------------------------
 
 
-def scenario_hash(scenario: Scenario) -> str:
+def scenario_hash(scenario: Scenario, catalog: Catalog | None = None) -> str:
     """SHA-256 (hex) of what the scenario models: every field except ``replications``
-    and ``seed``, as canonical JSON (sorted keys, no whitespace).
+    and ``seed``, as canonical JSON (sorted keys, no whitespace) — and, when ``catalog``
+    is given, the digest of the catalog the run reads (:meth:`Catalog.digest`), so a
+    ``--catalog`` overlay that changes a value gives a different hash.
 
     Random streams are keyed by this hash, the seed and the chunk index, so two runs of
     the same scenario differ only through the seed, and adding replications extends a
     run rather than reshuffling it.
     """
     payload = scenario.model_dump(mode="json", exclude={"replications", "seed"})
+    if catalog is not None:
+        payload = {"scenario": payload, "catalog_digest": catalog.digest()}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 

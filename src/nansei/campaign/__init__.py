@@ -19,7 +19,7 @@ from nansei.campaign.engine import CHUNK_REPS, COLUMNS, METRICS, engaged_units, 
 from nansei.campaign.setup import CampaignSetup, build_setup
 from nansei.campaign.summary import summarize
 from nansei.catalog import Catalog
-from nansei.scenario import Scenario, check_against_catalog
+from nansei.scenario import Scenario, check_against_catalog, scenario_hash
 
 __all__ = [
     "CHUNK_REPS",
@@ -63,6 +63,12 @@ class CampaignRun:
     def metrics(self) -> dict[str, dict[str, Any]]:
         return summarize_metrics(self.columns)
 
+    @property
+    def scenario_hash(self) -> str:
+        """The scenario's hash with the digest of the catalog this run read mixed in: runs
+        that differ only by a ``--catalog`` overlay have different hashes."""
+        return scenario_hash(self.setup.scenario, self.setup.catalog)
+
     def units_engaged(self) -> list[str]:
         return [self.setup.units[i].id for i in engaged_units(self.setup)]
 
@@ -70,7 +76,7 @@ class CampaignRun:
         """The ``nansei campaign --json`` contract."""
         return {
             "scenario": self.setup.scenario.name,
-            "scenario_hash": self.setup.scenario_hash,
+            "scenario_hash": self.scenario_hash,
             "year": self.year,
             "replications": self.replications,
             "seed": self.seed,
@@ -168,7 +174,7 @@ def comparison_record(runs: Mapping[int, CampaignRun]) -> dict[str, Any]:
         "overrides": dict(first.setup.scenario.overrides),
         "years": {
             str(year): {
-                "scenario_hash": run.setup.scenario_hash,
+                "scenario_hash": run.scenario_hash,
                 "p_cue": round(run.setup.p_cue, 6),
                 "units_engaged": run.units_engaged(),
                 "metrics": run.metrics(),

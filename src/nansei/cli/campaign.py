@@ -26,6 +26,7 @@ from nansei.campaign import (
 )
 from nansei.catalog import Catalog, CatalogError, UnknownIdError
 from nansei.cli import common
+from nansei.provenance import build_provenance, parquet_metadata, recording_reads
 from nansei.results import write_json, write_parquet
 from nansei.scenario import Scenario, ScenarioError, load_scenario
 
@@ -260,7 +261,7 @@ def campaign(
     _check_out(out)
     total = reps if reps is not None else loaded.replications
     try:
-        with common.progress_bar() as progress:
+        with common.progress_bar() as progress, recording_reads() as reads:
             label = f"posture {year if year is not None else loaded.posture.year or 'units'}"
             task = progress.add_task(label, total=total)
             run = run_campaign(
@@ -277,8 +278,22 @@ def campaign(
     except ScenarioError as error:
         _fail(str(error))
     record = run.record()
+    record["provenance"] = _provenance(run, reads)
     meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
+    meta.update(parquet_metadata(record["provenance"]))
     _finish(record, json_, out, run.table, meta, lambda: print_run(run))
+
+
+def _provenance(run: CampaignRun, reads: set[str]) -> dict[str, Any]:
+    """The provenance block of a run: its effective catalog, overrides, seed and the
+    assumption parameters it read."""
+    return build_provenance(
+        run.setup.catalog,
+        overrides=run.setup.scenario.overrides,
+        seed=run.seed,
+        replications=run.replications,
+        reads=reads,
+    )
 
 
 def compare(
@@ -299,14 +314,16 @@ def compare(
     year_list = parse_years(years, catalog)
     overrides = parse_sets(set_, catalog)
     _check_out(out)
-    runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
+    with recording_reads() as reads:
+        runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
     record = comparison_record(runs)
+    record["provenance"] = _provenance(next(iter(runs.values())), reads)
 
     def stacked() -> dict[str, np.ndarray]:
         tables = [run.table() for run in runs.values()]
         return {name: np.concatenate([table[name] for table in tables]) for name in tables[0]}
 
-    meta = {"scenario": record["scenario"]}
+    meta = {"scenario": record["scenario"], **parquet_metadata(record["provenance"])}
     _finish(record, json_, out, stacked, meta, lambda: print_comparison(record))
 
 

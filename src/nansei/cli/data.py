@@ -9,6 +9,7 @@ from rich.table import Table
 
 from nansei.catalog import ENTITY_KINDS, CatalogError, UnknownIdError, load_catalog
 from nansei.cli import common
+from nansei.provenance import build_provenance
 from nansei.views import budget_record, posture_record, show_record, sources_record
 
 data_app = typer.Typer(
@@ -71,6 +72,7 @@ def list_items(
                     "low": p.low,
                     "high": p.high,
                     "unit": p.unit,
+                    "basis": p.basis,
                 }
             )
     else:
@@ -86,13 +88,16 @@ def list_items(
     if json_out:
         common.emit_json({"items": rows})
         return
-    table = Table("id", "kind", "name" if kind != "parameter" else "value [low, high] unit")
-    for row in rows:
-        if kind == "parameter":
+    if kind == "parameter":
+        table = Table("id", "value [low, high] unit", "basis")
+        for row in rows:
             detail = f"{row['value']:g} [{row['low']:g}, {row['high']:g}] {row['unit']}"
-        else:
-            detail = row["name"]
-        table.add_row(row["id"], row["kind"], detail)
+            table.add_row(row["id"], detail, row["basis"])
+        common.console.print(table)
+        return
+    table = Table("id", "kind", "name")
+    for row in rows:
+        table.add_row(row["id"], row["kind"], row["name"])
     common.console.print(table)
 
 
@@ -115,7 +120,7 @@ def show(
     except UnknownIdError as error:
         common.unknown(error)
     if json_out:
-        common.emit_json(record)
+        common.emit_json({**record, "provenance": build_provenance(catalog)})
         return
     common.console.print(
         f"[bold]{record['id']}[/] ({record['kind']}): {record['name']}", highlight=False
@@ -134,16 +139,23 @@ def show(
             highlight=False,
         )
     if record["params"]:
-        table = Table("parameter", "value", "low", "high", "unit", "sources", "note")
+        table = Table("parameter", "value", "low", "high", "unit", "basis", "sources", "note")
         for name, p in record["params"].items():
+            sources = ", ".join(p["sources"])
+            if p["overridden_by"]:
+                sources = f"OVERRIDDEN by {p['overridden_by']} (was: {sources})"
+            note = p["note"]
+            if p["basis"] == "derived":
+                note = f"{p['formula']} [{', '.join(p['inputs'])}]" + (f"; {note}" if note else "")
             table.add_row(
                 name,
                 f"{p['value']:g}",
                 f"{p['low']:g}",
                 f"{p['high']:g}",
                 p["unit"],
-                ", ".join(p["sources"]),
-                p["note"],
+                p["basis"],
+                sources,
+                note,
             )
         common.console.print(table)
 
@@ -155,9 +167,10 @@ def sources(json_out: JsonFlag = False) -> None:
     if json_out:
         common.emit_json(record)
         return
-    table = Table("id", "title", "publisher", "date")
+    table = Table("id", "title", "publisher", "date", "url or identifier")
     for s in record["sources"]:
-        table.add_row(s["id"], s["title"], s["publisher"], s["date"])
+        where = s["url"] or s["identifier"] or ("assumption" if s["kind"] == "assumption" else "")
+        table.add_row(s["id"], s["title"], s["publisher"], s["date"], where)
     common.console.print(table)
 
 
