@@ -422,10 +422,18 @@ class Catalog:
         return hashlib.sha256(text.encode("ascii")).hexdigest()
 
     def counts(self) -> dict[str, int]:
+        publications = [s for s in self.sources.values() if s.kind == "publication"]
+        params = [p for _, p in self.iter_params()]
         return {
             "sources": len(self.sources),
+            "sources_with_url": sum(bool(s.url) for s in publications),
+            "sources_with_identifier_only": sum(
+                bool(s.identifier) and not s.url for s in publications
+            ),
+            "assumption_sources": len(self.sources) - len(publications),
             "entities": len(self.entities),
-            "parameters": sum(len(e.params) for e in self.entities.values()),
+            "parameters": len(params),
+            **{f"parameters_{basis}": sum(p.basis == basis for p in params) for basis in BASES},
             "sites": len(self.sites),
             "gates": len(self.gates),
             "postures": len(self.postures),
