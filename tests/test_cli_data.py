@@ -81,9 +81,13 @@ def test_list_and_sources():
     result = run("data", "list", "--kind", "ship-class", "--json")
     ids = {item["id"] for item in json.loads(result.stdout)["items"]}
     assert {"type-055", "type-052d", "type-054a"} <= ids
-    assert "seed-003" in run("data", "sources").stdout
+    table = run("data", "sources").stdout
+    assert "nyt-2025-06-08" in table and "https://dnyuz.com" in table  # URLs are shown
     params = json.loads(run("data", "list", "--kind", "parameter", "--json").stdout)["items"]
     assert len(params) >= 40
+    assert {p["basis"] for p in params} == {"sourced", "derived", "assumption"}
+    sources = json.loads(run("data", "sources", "--json").stdout)["sources"]
+    assert all(s["url"] or s["identifier"] for s in sources if s["kind"] == "publication")
 
 
 def test_unknown_year_lists_known_years():

@@ -148,6 +148,7 @@ def test_magazine_not_given_keeps_the_catalog_value(catalog):
 
 def test_named_unit_layers(catalog):
     document = doc()
+    del document["sides"]["blue"]["units"][0]["interceptors"]  # b3 comes from the layers
     document["sides"]["blue"]["units"][0]["layers"] = {
         "area": {"channels": 3, "p_kill": 0.6, "inventory": 20, "doctrine": "shoot-look-shoot"},
         "point": {"channels": 2, "p_kill": 0.5},

@@ -168,6 +168,8 @@ def sources(json_out: JsonFlag = False) -> None:
         common.emit_json(record)
         return
     table = Table("id", "title", "publisher", "date", "url or identifier")
+    for column in table.columns:
+        column.overflow = "fold"  # a URL or id is never cut short
     for s in record["sources"]:
         where = s["url"] or s["identifier"] or ("assumption" if s["kind"] == "assumption" else "")
         table.add_row(s["id"], s["title"], s["publisher"], s["date"], where)
