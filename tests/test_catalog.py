@@ -10,7 +10,6 @@ import pytest
 from nansei.catalog import CatalogError, UnknownIdError, load_catalog
 
 
-
 @pytest.fixture(scope="module")
 def catalog():
     return load_catalog()
@@ -505,7 +504,8 @@ def test_rule_basis_must_be_backed(tmp_path):
           - id: survival
             params:
               a: {value: 1, low: 0, high: 2, unit: h, basis: sourced, sources: [nansei-assumption]}
-              b: {value: 1, low: 0, high: 2, unit: h, basis: assumption, sources: [nansei-assumption]}
+              b: {value: 1, low: 0, high: 2, unit: h, basis: assumption,
+                  sources: [nansei-assumption]}
               c: {value: 1, low: 0, high: 2, unit: h, basis: derived, formula: "x * y",
                   inputs: [survival.dwell_h, survival.no_such], sources: [nansei-assumption]}
     """,

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from nansei.catalog import UnknownIdError
-from nansei.provenance import build_provenance, recording_reads
 from nansei.cli import common
+from nansei.provenance import build_provenance, recording_reads
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 RangeOption = Annotated[
