@@ -1,4 +1,4 @@
-"""One defence description for both salvo models (docs/model.md, "Salvo").
+"""One defence description for both salvo models (docs/model.md §3).
 
 Hughes' per-ship defensive power b3 is derived from the layers the stochastic engine
 plays out, and p_hit is applied once in both. Where every defence channel is busy — the

@@ -1,4 +1,4 @@
-"""The sourced parameter catalog: the one place numbers live (docs/model.md, "Catalog").
+"""The sourced parameter catalog: the one place numbers live (docs/model.md §1).
 
 The catalog is a directory of YAML files. Each file holds any of the top-level
 sections ``sources``, ``entities``, ``sites``, ``gates``, ``postures`` and

@@ -1,4 +1,4 @@
-"""Plain-dict views of the catalog: the JSON contracts the CLI, report and web app share."""
+"""Plain-dict views of the catalog: the JSON contracts of `nansei data ...`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The campaign's bridge to the salvo engine (MODEL.md §3 inside §5).
+"""The campaign's bridge to the salvo engine (docs/model.md §3 inside §5).
 
 A threat group is a :class:`nansei.combat.engine.Fleet` of catalog ship classes whose
 state (hits, area interceptors) carries from salvo to salvo over the group's passage;

@@ -1,4 +1,4 @@
-"""``nansei distance | reach | coverage``: geodesic reach on real coastlines (MODEL.md §2)."""
+"""``nansei distance | reach | coverage``: geodesic reach on real coastlines (docs/model.md §2)."""
 
 from __future__ import annotations
 

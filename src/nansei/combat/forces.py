@@ -1,6 +1,6 @@
 """What a side in a salvo exchange is: ship types, defence layers, attack factors.
 
-One description of a ship's defence serves both salvo models (docs/model.md, "Salvo"):
+One description of a ship's defence serves both salvo models (docs/model.md §3):
 
 * The **layers** are the description: an **area** layer (channels that engage missiles
   aimed at any ship of the side, a kill probability per shot, shots per engaged missile

@@ -1,4 +1,4 @@
-"""Hughes' deterministic salvo equations for heterogeneous forces (docs/model.md, "Salvo").
+"""Hughes' deterministic salvo equations for heterogeneous forces (docs/model.md §3).
 
 Sources: W. P. Hughes Jr., "A Salvo Model of Warships in Missile Combat Used to
 Evaluate Their Staying Power", *Naval Research Logistics* 42 (1995) 267–289; and

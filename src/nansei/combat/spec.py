@@ -1,4 +1,4 @@
-"""Salvo files: the YAML schema of a two-sided salvo exchange, and loading it (MODEL.md §3).
+"""Salvo files: the YAML schema of a two-sided salvo exchange, and loading it (docs/model.md §3).
 
 A salvo file names the model (``stochastic`` or ``hughes``), the run settings
 (replications, seed, rounds, firing order) and exactly two sides, each with its attack
