@@ -175,4 +175,4 @@ def test_reach_coverage_geojson_and_data_show(overlay, tmp_path):
     assert shown["params"]["range_km"]["overridden_by"] == str(overlay / "ranges.yaml")
     assert shown["params"]["reliability"]["overridden_by"] is None
     table = run("--catalog", str(overlay), "data", "show", "type12-improved").stdout
-    assert "OVERRIDDEN" in table
+    assert f"type12-improved.range_km is overridden by {overlay / 'ranges.yaml'}" in table

@@ -158,6 +158,14 @@ def show(
                 note,
             )
         common.console.print(table)
+        for name, p in record["params"].items():
+            if p["overridden_by"]:
+                common.console.print(
+                    f"{record['id']}.{name} is overridden by {p['overridden_by']}",
+                    style="bold",
+                    highlight=False,
+                    soft_wrap=True,
+                )
 
 
 @data_app.command()
@@ -167,13 +175,22 @@ def sources(json_out: JsonFlag = False) -> None:
     if json_out:
         common.emit_json(record)
         return
-    table = Table("id", "title", "publisher", "date", "url or identifier")
-    for column in table.columns:
-        column.overflow = "fold"  # a URL or id is never cut short
+    # One entry per source, not a table: URLs and titles are long and must never be cut.
     for s in record["sources"]:
-        where = s["url"] or s["identifier"] or ("assumption" if s["kind"] == "assumption" else "")
-        table.add_row(s["id"], s["title"], s["publisher"], s["date"], where)
-    common.console.print(table)
+        if s["kind"] == "assumption":
+            common.console.print(
+                f"[bold]{s['id']}[/] (assumption) {s['title']}: {s['reasoning']}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            continue
+        by = f"{s['author']}, " if s["author"] else ""
+        where = s["url"] or s["identifier"]
+        common.console.print(
+            f'[bold]{s["id"]}[/] {by}"{s["title"]}", {s["publisher"]}, {s["date"]}. {where}',
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @data_app.command()
