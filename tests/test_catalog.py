@@ -547,4 +547,4 @@ def test_overlay_records_what_it_set_and_changes_the_digest(tmp_path, catalog):
     assert catalog.overlaid == {}
     assert overlaid.digest() != catalog.digest()
     assert catalog.digest() == load_catalog().digest()  # content, not identity
-    assert catalog.with_overrides({"isr.p_cue": 0.5}).digest() != catalog.digest()
+    assert catalog.with_overrides({"isr.cue_rate_per_h": 0.2}).digest() != catalog.digest()

@@ -24,7 +24,7 @@ runner = CliRunner()
 
 #: Maps whose keys are data (side names, ship types, years, counts, parameter ids), not
 #: field names: their values are walked, their keys are not compared.
-DYNAMIC = {"sides", "losses_by_type", "distribution", "years", "overrides"}
+DYNAMIC = {"sides", "losses_by_type", "distribution", "years", "overrides", "parameters_read"}
 
 #: Where each command's JSON contract is documented: (file, first line, end line),
 #: the span running from the line that starts with the first text up to (not including)
@@ -109,7 +109,7 @@ def overlay(tmp_path_factory):
     """An overlay, so that the provenance block's overlay entries are filled in."""
     directory = tmp_path_factory.mktemp("overlay")
     (directory / "mine.yaml").write_text(
-        "entities:\n  - id: isr\n    params:\n      p_cue: {value: 0.35}\n"
+        "entities:\n  - id: isr\n    params:\n      cue_rate_per_h: {value: 0.13}\n"
     )
     return str(directory)
 

@@ -63,11 +63,11 @@ def check_block(block: dict, overlay=None) -> None:
 def test_builder_reads_and_assumptions():
     catalog = load_catalog()
     with recording_reads() as reads:
-        catalog.value("isr.p_cue")
+        catalog.value("isr.cue_rate_per_h")
         catalog.range_km("type12-original")
-    assert reads == {"isr.p_cue", "type12-original.range_km"}
-    assert assumption_parameters(catalog, reads) == ["isr.p_cue"]
-    catalog.value("isr.p_cue")  # nothing records outside the block
+    assert reads == {"isr.cue_rate_per_h", "type12-original.range_km"}
+    assert assumption_parameters(catalog, reads) == ["isr.cue_rate_per_h"]
+    catalog.value("isr.cue_rate_per_h")  # nothing records outside the block
     block = build_provenance(catalog, seed=3, replications=10, reads=reads, command="nansei x")
     check_block(block)
     assert (block["seed"], block["replications"], block["overrides"]) == (3, 10, None)
@@ -95,7 +95,7 @@ def test_campaign_overlay_changes_hash_and_shows_in_json_and_parquet(overlay, tm
         plain["seed"],
         60,
     )
-    assert "isr.p_cue" in mine["provenance"]["assumption_parameters_used"]
+    assert "isr.cue_rate_per_h" in mine["provenance"]["assumption_parameters_used"]
     metadata = pq.read_schema(out / "replications.parquet").metadata
     stored = json.loads(metadata[PARQUET_KEY.encode()])
     assert stored == mine["provenance"]
@@ -118,12 +118,12 @@ def test_compare_and_set_show_in_provenance():
             "--reps",
             "40",
             "--set",
-            "isr.p_cue=0.5",
+            "isr.cue_rate_per_h=0.2",
             "--json",
         ).stdout
     )
     check_block(record["provenance"])
-    assert record["provenance"]["overrides"] == {"isr.p_cue": 0.5}
+    assert record["provenance"]["overrides"] == {"isr.cue_rate_per_h": 0.2}
 
 
 def test_salvo_provenance_stochastic_and_hughes(overlay):

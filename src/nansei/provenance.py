@@ -7,10 +7,10 @@ properties and map footers::
     {"nansei_version": "0.1.0",
      "catalog_digest": "<sha-256 of the resolved catalog>",
      "overlays": [{"path": "mine", "digest": "<sha-256 of its YAML files>"}],
-     "overrides": {"isr.p_cue": 0.5} | null,
+     "overrides": {"isr.cue_rate_per_h": 0.2} | null,
      "seed": 1 | null, "replications": 2000 | null,
      "command": "nansei campaign miyako-transit --year 2026",
-     "assumption_parameters_used": ["isr.p_cue", ...] | null}
+     "assumption_parameters_used": ["isr.cue_rate_per_h", ...] | null}
 
 ``catalog_digest`` is taken of the catalog the run actually read — after overlays and
 ``--set`` overrides — so two results with the same digest were computed from the same
