@@ -168,6 +168,11 @@ def test_reach_coverage_geojson_and_data_show(overlay, tmp_path):
     check_block(coverage["provenance"], overlay)
     collection = json.loads(geojson.read_text())
     assert collection["nansei"]["provenance"] == coverage["provenance"]
+    html = tmp_path / "c.html"
+    run("--catalog", str(overlay), "coverage", "--year", "2022", "--html", str(html))
+    page = html.read_text(encoding="utf-8")
+    assert "catalog " + coverage["provenance"]["catalog_digest"][:12] in page
+    assert overlay_digest(overlay)[:12] in page
     shown = json.loads(
         run("--catalog", str(overlay), "data", "show", "type12-improved", "--json").stdout
     )

@@ -628,6 +628,14 @@ def _pydantic_problems(label: str, path: str, exc: ValidationError) -> list[Prob
 def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel]]:
     built: dict[str, dict[Any, BaseModel]] = {s: {} for s in SECTIONS}
     where: dict[tuple[str, Any], tuple[str, str]] = {}
+    # every parameter id the files define, also in entities that fail to validate, so a
+    # derived parameter's inputs are checked against all of them
+    param_ids = {
+        f"{key}.{name}"
+        for key, (_, _, raw) in records["entities"].items()
+        if isinstance(raw.get("params"), dict)
+        for name in raw["params"]
+    }
     for section, by_key in records.items():
         model = _MODELS[section]
         for key, (label, path, raw) in by_key.items():
@@ -637,8 +645,8 @@ def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel
             except ValidationError as exc:
                 problems.extend(_pydantic_problems(label, path, exc))
                 if section == "entities":
-                    _check_loose_params(label, path, raw, built["sources"], problems)
-    _cross_check(built, where, problems)
+                    _check_loose_params(label, path, raw, built["sources"], param_ids, problems)
+    _cross_check(built, where, problems, param_ids)
     return built
 
 
@@ -647,10 +655,11 @@ def _check_loose_params(
     path: str,
     raw: dict[str, Any],
     sources: dict[Any, BaseModel],
+    param_ids: set[str],
     problems: list[Problem],
 ) -> None:
-    """Range checks on the well-formed parameters of an entity that failed elsewhere,
-    so that one run lists every problem."""
+    """Range, source and basis checks on the well-formed parameters of an entity that
+    failed elsewhere, so that one run lists every problem."""
     params = raw.get("params")
     if not isinstance(params, dict):
         return
@@ -662,6 +671,9 @@ def _check_loose_params(
         issue = param.bounds_problem()
         if issue:
             problems.append(Problem(label, f"{path}.params.{name}", issue))
+        param_id = f"{raw.get('id')}.{name}"
+        for field_name, message in _basis_problems(param_id, param, sources, param_ids):
+            problems.append(Problem(label, f"{path}.params.{name}.{field_name}", message))
         for index, source_id in enumerate(param.sources):
             if source_id not in sources:
                 problems.append(
@@ -673,7 +685,7 @@ def _check_loose_params(
                 )
 
 
-def _cross_check(built, where, problems: list[Problem]) -> None:
+def _cross_check(built, where, problems: list[Problem], param_ids: set[str]) -> None:
     sources = built["sources"]
 
     def check_sources(label: str, path: str, ids: list[str]) -> None:
@@ -691,9 +703,6 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
         label, path = where[("sources", key)]
         for field_name, message in source.evidence_problems():
             problems.append(Problem(label, f"{path}.{field_name}", message))
-    param_ids = {
-        f"{entity.id}.{name}" for entity in built["entities"].values() for name in entity.params
-    }
     for key, entity in built["entities"].items():
         label, path = where[("entities", key)]
         check_sources(label, path, entity.sources)
