@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nansei.catalog import ENTITY_KINDS, CatalogError, UnknownIdError, load_catalog
@@ -89,7 +90,7 @@ def list_items(
         common.emit_json({"items": rows})
         return
     if kind == "parameter":
-        table = Table("id", "value [low, high] unit", "basis")
+        table = Table("id", escape("value [low, high] unit"), "basis")
         for row in rows:
             detail = f"{row['value']:g} [{row['low']:g}, {row['high']:g}] {row['unit']}"
             table.add_row(row["id"], detail, row["basis"])
