@@ -108,7 +108,9 @@ def arrivals(keys, rep, threat, days):
     kinds = threat.rate_per_day.size
     counts = np.zeros(kinds, dtype=np.int64)
     for k in range(kinds):
-        counts[k] = poisson(new_stream(keys[ARRIVALS], rep, k, _COUNT), threat.rate_per_day[k] * days)
+        counts[k] = poisson(
+            new_stream(keys[ARRIVALS], rep, k, _COUNT), threat.rate_per_day[k] * days
+        )
     total = counts.sum()
     kind = np.empty(total, dtype=np.int64)
     ident = np.empty(total, dtype=np.int64)

@@ -1,4 +1,4 @@
-"""``nansei distance | reach | coverage``: geodesic reach on real coastlines (MODEL.md §2)."""
+"""``nansei distance | reach | coverage``: geodesic reach on real coastlines (docs/model.md §2)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 
 from nansei.catalog import UnknownIdError
 from nansei.cli import common
+from nansei.provenance import build_provenance, recording_reads
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 RangeOption = Annotated[
@@ -84,10 +85,12 @@ def reach(
     point_lat, point_lon = _latlon(lat, lon)
     catalog = common.catalog()
     try:
-        index = ReachIndex.for_posture(catalog, year, range_case)
+        with recording_reads() as reads:
+            index = ReachIndex.for_posture(catalog, year, range_case)
     except UnknownIdError as error:
         common.unknown(error)
     record = reach_record(index, point_lat, point_lon)
+    record["provenance"] = build_provenance(catalog, reads=reads)
     if json_out:
         common.emit_json(record)
         return
@@ -161,18 +164,21 @@ def coverage(
     if compare is not None and not (png or json_out):
         common.fail("--compare needs --png FILE (or --json)")
     try:
-        if compare is None:
-            results = [compute_coverage(catalog, years[0], range_case)]
-        else:
-            results = compute_coverages(catalog, years, range_case)
+        with recording_reads() as reads:
+            if compare is None:
+                results = [compute_coverage(catalog, years[0], range_case)]
+            else:
+                results = compute_coverages(catalog, years, range_case)
     except UnknownIdError as error:
         common.unknown(error)
     except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole
         common.fail(str(error))
-    _write_maps(results, catalog, geojson, png, html)
+    provenance = build_provenance(catalog, reads=reads)
+    _write_maps(results, catalog, geojson, png, html, provenance)
     records = [r.record() for r in results]
     if json_out:
-        common.emit_json(records[0] if compare is None else {"years": records})
+        payload = records[0] if compare is None else {"years": records}
+        common.emit_json({**payload, "provenance": provenance})
         return
     if compare is None:
         _print_coverage(records[0])
@@ -184,7 +190,12 @@ def coverage(
 
 
 def _write_maps(
-    results: list[Any], catalog: Any, geojson: Path | None, png: Path | None, html: Path | None
+    results: list[Any],
+    catalog: Any,
+    geojson: Path | None,
+    png: Path | None,
+    html: Path | None,
+    provenance: dict[str, Any],
 ) -> None:
     if not (geojson or png or html):
         return
@@ -192,13 +203,13 @@ def _write_maps(
 
     try:
         if geojson:
-            maps.write_geojson(results[0], catalog, geojson)
+            maps.write_geojson(results[0], catalog, geojson, provenance)
         if png and len(results) == 1:
-            maps.write_png(results[0], catalog, png)
+            maps.write_png(results[0], catalog, png, provenance)
         elif png:
-            maps.write_comparison_png(results, catalog, png)
+            maps.write_comparison_png(results, catalog, png, provenance)
         if html:
-            maps.write_html(results[0], catalog, html)
+            maps.write_html(results[0], catalog, html, provenance)
     except OSError as error:
         common.fail(f"cannot write {error.filename or 'the map'}: {error.strerror or error}")
 

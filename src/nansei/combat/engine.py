@@ -160,7 +160,9 @@ def _replicate(key, rep, sides, rounds, first, out):
         np.zeros((sides[1].ship_f.shape[0], 4), dtype=np.int64),
     )
     for k in range(2):
-        new_fleet_state(new_stream(key, rep, k, _FIRST), sides[k].ship_f, sides[k].ship_i, states[k])
+        new_fleet_state(
+            new_stream(key, rep, k, _FIRST), sides[k].ship_f, sides[k].ship_i, states[k]
+        )
     tallies = (np.zeros(9, dtype=np.int64), np.zeros(9, dtype=np.int64))
     fired = np.zeros(2, dtype=np.int64)
     fought = 0
