@@ -149,6 +149,9 @@ class Param(_Strict):
     unit: str
     sources: list[str] = Field(min_length=1)
     basis: Literal["sourced", "derived", "assumption"]
+    #: How the value is uncertain between ``low`` and ``high`` for epistemic sampling
+    #: (:mod:`nansei.uncertainty.sampling`); unset means triangular with mode ``value``.
+    distribution: Literal["triangular", "uniform", "pert"] | None = None
     formula: str = ""
     inputs: list[str] = Field(default_factory=list)
     note: str = ""
