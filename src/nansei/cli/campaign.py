@@ -7,6 +7,7 @@ one message naming the field and exit code 2, before anything is run or written.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,8 @@ from nansei.cli import common
 from nansei.provenance import assumption_parameters, build_provenance, parquet_metadata
 from nansei.results import write_json, write_parquet
 from nansei.scenario import Scenario, ScenarioError, load_scenario
+from nansei.sweep.runner import run_tasks
+from nansei.uncertainty.epistemic import attach, epistemic_band
 
 #: How each metric is labelled in tables.
 LABELS = {
@@ -72,6 +75,23 @@ OutOpt = Annotated[
 WorkersOpt = Annotated[
     int,
     typer.Option("--workers", min=1, help="Processes; the numbers do not depend on it."),
+]
+UncertaintyOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--uncertainty",
+        min=2,
+        help="Also draw N outer samples of every parameter the run reads (low..high) and "
+        "report the epistemic band (p05/p50/p95 of the per-sample mean).",
+    ),
+]
+UncertaintyRepsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--uncertainty-reps",
+        min=1,
+        help="Inner replications per outer sample (default: --reps, at most 500).",
+    ),
 ]
 
 
@@ -191,29 +211,51 @@ def _footnote(metrics_by_year: Mapping[Any, Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def print_run(run: CampaignRun) -> None:
-    record = run.record()
+def print_run(run: CampaignRun, record: Mapping[str, Any] | None = None) -> None:
+    record = run.record() if record is None else record
     table = Table(
         title=f"{record['scenario']} — posture {record['year']} — "
         f"{record['replications']} replications, seed {record['seed']}",
         title_justify="left",
     )
-    for column in ("metric", "mean", "95% CI of mean", "p10", "p50", "p90"):
+    epistemic = record.get("epistemic")
+    columns = ["metric", "mean", "95% CI of mean", "p10", "p50", "p90"]
+    if epistemic:
+        columns.append("epistemic p05 · p50 · p95")
+    for column in columns:
         table.add_column(column, justify="left" if column == "metric" else "right")
     for name in METRICS:
         summary = record["metrics"][name]
         ci = summary["ci95"]
-        table.add_row(
+        cells = [
             LABELS[name],
             _fmt(summary["mean"], name),
             "—" if ci is None else f"[{_fmt(ci[0], name)}, {_fmt(ci[1], name)}]",
             _fmt(summary["p10"], name),
             _fmt(summary["p50"], name),
             _fmt(summary["p90"], name),
-        )
+        ]
+        if epistemic:
+            cells.append(_band(epistemic[name], name))
+        table.add_row(*cells)
     common.console.print(table)
     common.console.print(f"units in reach: {', '.join(record['units_engaged']) or 'none'}")
     common.console.print(_footnote({record["year"]: record["metrics"]}), style="dim")
+    if epistemic:
+        common.console.print(_epistemic_note(epistemic), style="dim")
+
+
+def _band(band: Mapping[str, Any], metric: str) -> str:
+    return " · ".join(_fmt(band[key], metric) for key in ("p05", "p50", "p95"))
+
+
+def _epistemic_note(epistemic: Mapping[str, Any]) -> str:
+    samples = next(iter(epistemic.values()))["samples"]
+    return (
+        f"epistemic: 5th/50th/95th percentile of the mean over {samples} samples of every "
+        "parameter the run reads (catalog low..high; --set values fixed), same inner "
+        "random numbers for each."
+    )
 
 
 def print_comparison(record: Mapping[str, Any]) -> None:
@@ -228,11 +270,20 @@ def print_comparison(record: Mapping[str, Any]) -> None:
         table.add_column(year, justify="right")
     for name in METRICS:
         table.add_row(LABELS[name], *(_cell(years[y]["metrics"][name], name) for y in years))
+        if all("epistemic" in years[y] for y in years):
+            table.add_row(
+                "  epistemic p05 · p50 · p95",
+                *(_band(years[y]["epistemic"][name], name) for y in years),
+                style="dim",
+            )
     table.add_row(
         "units in reach", *(str(len(years[y]["units_engaged"])) for y in years), style="dim"
     )
     common.console.print(table)
     common.console.print(_footnote({y: v["metrics"] for y, v in years.items()}), style="dim")
+    first = next(iter(years.values()))
+    if "epistemic" in first:
+        common.console.print(_epistemic_note(first["epistemic"]), style="dim")
 
 
 def _write(out: Path, table: Mapping[str, np.ndarray], summary: Mapping[str, Any], meta) -> None:
@@ -257,6 +308,8 @@ def campaign(
     json_: JsonOpt = False,
     out: OutOpt = None,
     workers: WorkersOpt = 1,
+    uncertainty: UncertaintyOpt = None,
+    uncertainty_reps: UncertaintyRepsOpt = None,
 ) -> None:
     """Run a campaign: groups transit, cued units fire, trucks scoot, magazines run down."""
     catalog = common.catalog()
@@ -282,10 +335,36 @@ def campaign(
     except ScenarioError as error:
         _fail(_explain(error, overrides, "--year" if year is not None else None))
     record = run.record()
+    if uncertainty:
+        band = epistemic_for(run, catalog, uncertainty, uncertainty_reps, workers)
+        record = attach(record, band)
     record["provenance"] = _provenance(run, catalog)
     meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
     meta.update(parquet_metadata(record["provenance"]))
-    _finish(record, json_, out, run.table, meta, lambda: print_run(run))
+    _finish(record, json_, out, run.table, meta, lambda: print_run(run, record))
+
+
+def epistemic_for(
+    run: CampaignRun, catalog: Catalog, samples: int, reps: int | None, workers: int
+) -> dict[str, Any]:
+    """The epistemic band of a run's headline metrics, on the task runner, with a bar."""
+    inner = reps if reps is not None else min(run.replications, 500)
+    with common.progress_bar() as progress:
+        task = progress.add_task(f"posture {run.year} · epistemic samples", total=samples)
+        band, _ = epistemic_band(
+            run.setup,
+            catalog,
+            samples,
+            inner,
+            run.seed,
+            METRICS,
+            functools.partial(
+                run_tasks, workers=workers, progress=lambda n: progress.advance(task, n)
+            ),
+        )
+    for summary in band.values():
+        summary["replications"] = inner
+    return band
 
 
 def _provenance(run: CampaignRun, catalog: Catalog) -> dict[str, Any]:
@@ -312,6 +391,8 @@ def compare(
     json_: JsonOpt = False,
     out: OutOpt = None,
     workers: WorkersOpt = 1,
+    uncertainty: UncertaintyOpt = None,
+    uncertainty_reps: UncertaintyRepsOpt = None,
 ) -> None:
     """Compare posture years on the same threat (same scenario, seed and replications)."""
     catalog = common.catalog()
@@ -321,6 +402,10 @@ def compare(
     _check_out(out)
     runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
     record = comparison_record(runs)
+    if uncertainty:
+        for year, run in runs.items():
+            band = epistemic_for(run, catalog, uncertainty, uncertainty_reps, workers)
+            record["years"][str(year)] = attach(record["years"][str(year)], band)
     record["provenance"] = _provenance(next(iter(runs.values())), catalog)
     record["provenance"]["assumption_parameters_used"] = assumption_parameters(
         catalog, {pid for run in runs.values() for pid in run.setup.params}
