@@ -46,6 +46,7 @@ __all__ = [
     "latin_hypercube",
     "parse_factor",
     "scenario_factor",
+    "scenario_value",
 ]
 
 DISTRIBUTIONS = ("triangular", "uniform", "pert")
@@ -149,6 +150,11 @@ def _scenario_leaf(scenario: Scenario, path: str) -> Any:
             )
         walked.append(part)
     return node
+
+
+def scenario_value(scenario: Scenario, key: str) -> Any:
+    """The scenario's value at ``scenario.<dotted path>`` (``FactorError`` if no such field)."""
+    return _scenario_leaf(scenario, key.removeprefix(SCENARIO_PREFIX))
 
 
 def _set_leaf(data: Any, parts: Sequence[str], value: Any) -> None:
