@@ -124,8 +124,9 @@ def test_default_factors_are_read_ranged_and_leave_out_idle_systems(catalog, sce
 
 
 def test_sobol_reproduces_ishigami_indices_within_the_intervals():
-    result = analyse(Ishigami(), ishigami_factors(), "sobol", samples=1024, seed=3,
-                     run=IN_PROCESS, batch=256)  # fmt: skip
+    result = analyse(
+        Ishigami(), ishigami_factors(), "sobol", samples=1024, seed=3, run=IN_PROCESS, batch=256
+    )
     exact = ishigami_indices()
     for j, record in enumerate(result["parameters"]):
         for name in ("S1", "ST"):
@@ -137,8 +138,9 @@ def test_sobol_reproduces_ishigami_indices_within_the_intervals():
 
 def test_morris_on_a_linear_model_ranks_by_coefficient():
     coefficients = (1.0, 3.0, -2.0, 0.5)
-    result = analyse(Linear(coefficients), unit_factors(4), "morris", samples=10, seed=1,
-                     run=IN_PROCESS)  # fmt: skip
+    result = analyse(
+        Linear(coefficients), unit_factors(4), "morris", samples=10, seed=1, run=IN_PROCESS
+    )
     mu_star = [p["mu_star"] for p in result["parameters"]]
     np.testing.assert_allclose(mu_star, np.abs(coefficients), atol=1e-9)
     assert all(p["sigma"] == pytest.approx(0.0, abs=1e-9) for p in result["parameters"])
@@ -146,8 +148,7 @@ def test_morris_on_a_linear_model_ranks_by_coefficient():
 
 
 def test_oat_on_a_linear_model_moves_one_factor_at_a_time():
-    result = analyse(Linear((1.0, 3.0)), unit_factors(2), "oat", samples=0, seed=1,
-                     run=IN_PROCESS)  # fmt: skip
+    result = analyse(Linear((1.0, 3.0)), unit_factors(2), "oat", samples=0, seed=1, run=IN_PROCESS)
     assert result["baseline"] == pytest.approx(2.0)
     assert result["parameters"][0]["oat"] == {"low": 1.5, "high": 2.5}
     assert result["parameters"][1]["oat"] == {"low": 0.5, "high": 3.5}
@@ -160,13 +161,13 @@ def test_campaign_oat_equals_direct_runs_with_overrides(catalog, scenario):
     """OAT goes through the task runner; each end must equal a plain run at that value
     with the same replications and seed (common random numbers)."""
     factor = catalog_factor(catalog, "survival.p_detect")
-    model = CampaignModel(scenario, catalog, 2025, (factor,), 60, 11,
-                          ("blue_launchers_lost",))  # fmt: skip
+    model = CampaignModel(scenario, catalog, 2025, (factor,), 60, 11, ("blue_launchers_lost",))
     result = analyse(model, [factor], "oat", samples=0, seed=11, run=IN_PROCESS)
     for end in ("low", "high"):
         value = getattr(factor, end)
-        direct = run_campaign(scenario, catalog, year=2025, replications=60, seed=11,
-                              overrides={factor.id: value})  # fmt: skip
+        direct = run_campaign(
+            scenario, catalog, year=2025, replications=60, seed=11, overrides={factor.id: value}
+        )
         expected = direct.columns["blue_launchers_lost"].mean()
         assert result["parameters"][0]["oat"][end] == pytest.approx(expected, abs=1e-6)
     low, high = result["parameters"][0]["oat"]["low"], result["parameters"][0]["oat"]["high"]
@@ -200,19 +201,54 @@ def run(*args: str):
     return runner.invoke(app, list(args))
 
 
-CONTRACT = {"id", "value", "low", "high", "basis", "oat", "mu_star", "mu_star_ci95", "sigma",
-            "S1", "S1_ci95", "ST", "ST_ci95"}  # fmt: skip
+CONTRACT = {
+    "id",
+    "value",
+    "low",
+    "high",
+    "basis",
+    "oat",
+    "mu_star",
+    "mu_star_ci95",
+    "sigma",
+    "S1",
+    "S1_ci95",
+    "ST",
+    "ST_ci95",
+}
 
 
 def test_sensitivity_json_contract(tmp_path):
     params = "survival.p_detect,scenario.doctrine.salvo_size=4..16"
-    result = run("sensitivity", "miyako-transit", "--year", "2025", "--params", params,
-                 "--reps", "30", "--seed", "2", "--json", "--out", str(tmp_path),
-                 "--png", str(tmp_path / "tornado.png"))  # fmt: skip
+    result = run(
+        "sensitivity",
+        "miyako-transit",
+        "--year",
+        "2025",
+        "--params",
+        params,
+        "--reps",
+        "30",
+        "--seed",
+        "2",
+        "--json",
+        "--out",
+        str(tmp_path),
+        "--png",
+        str(tmp_path / "tornado.png"),
+    )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
-    assert {"scenario", "year", "metric", "method", "samples", "replications", "seed",
-            "parameters"} <= set(record)  # fmt: skip
+    assert {
+        "scenario",
+        "year",
+        "metric",
+        "method",
+        "samples",
+        "replications",
+        "seed",
+        "parameters",
+    } <= set(record)
     assert (record["scenario"], record["year"], record["method"]) == ("miyako-transit", 2025, "oat")
     assert record["metric"] == "red_ships_out_of_action" and record["replications"] == 30
     assert [p["id"] for p in record["parameters"]] == params.split(",")[:1] + [
@@ -227,9 +263,19 @@ def test_sensitivity_json_contract(tmp_path):
 
 
 def test_sensitivity_sobol_cli_runs_small(tmp_path):
-    result = run("sensitivity", "miyako-transit", "--method", "sobol", "--params",
-                 "survival.p_detect,isr.cue_rate_per_h", "--samples", "8", "--reps", "10",
-                 "--json")  # fmt: skip
+    result = run(
+        "sensitivity",
+        "miyako-transit",
+        "--method",
+        "sobol",
+        "--params",
+        "survival.p_detect,isr.cue_rate_per_h",
+        "--samples",
+        "8",
+        "--reps",
+        "10",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["samples"] == 8 and record["evaluations"] == 8 * 4
@@ -258,8 +304,17 @@ def test_sensitivity_bad_input_is_one_line_exit_2(args, message):
 
 
 def test_campaign_and_compare_uncertainty_json():
-    result = run("campaign", "miyako-transit", "--reps", "50", "--uncertainty", "4",
-                 "--uncertainty-reps", "20", "--json")  # fmt: skip
+    result = run(
+        "campaign",
+        "miyako-transit",
+        "--reps",
+        "50",
+        "--uncertainty",
+        "4",
+        "--uncertainty-reps",
+        "20",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     keys = list(record)
@@ -268,11 +323,32 @@ def test_campaign_and_compare_uncertainty_json():
     for summary in record["epistemic"].values():
         assert {"p05", "p50", "p95", "samples"} <= set(summary) and summary["samples"] == 4
         assert summary["p05"] <= summary["p50"] <= summary["p95"]
-    result = run("compare", "miyako-transit", "--years", "2025,2026", "--reps", "30",
-                 "--uncertainty", "3", "--uncertainty-reps", "10", "--json")  # fmt: skip
+    result = run(
+        "compare",
+        "miyako-transit",
+        "--years",
+        "2025,2026",
+        "--reps",
+        "30",
+        "--uncertainty",
+        "3",
+        "--uncertainty-reps",
+        "10",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     years = json.loads(result.stdout)["years"]
     assert all(years[y]["epistemic"]["red_ships_out_of_action"]["samples"] == 3 for y in years)
-    shown = run("compare", "miyako-transit", "--years", "2025", "--reps", "20",
-                "--uncertainty", "2", "--uncertainty-reps", "5")  # fmt: skip
+    shown = run(
+        "compare",
+        "miyako-transit",
+        "--years",
+        "2025",
+        "--reps",
+        "20",
+        "--uncertainty",
+        "2",
+        "--uncertainty-reps",
+        "5",
+    )
     assert shown.exit_code == 0 and "epistemic p05 · p50 · p95" in shown.output

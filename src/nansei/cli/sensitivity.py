@@ -45,8 +45,11 @@ def parse_params(text: str | None, catalog, scenario, setup) -> list:
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
-        found = default_factors(setup, catalog) if item == "default" else [
-            _factor(item, catalog, scenario)]  # fmt: skip
+        found = (
+            default_factors(setup, catalog)
+            if item == "default"
+            else [_factor(item, catalog, scenario)]
+        )
         for factor in found:
             if factor.id in seen:
                 _fail(f"--params {factor.id}: given twice; give each parameter once")
@@ -143,8 +146,9 @@ def sensitivity(
                 scheduler=scheduler,
                 progress=lambda n: bar.advance(task, n),
             )
-            result = analyse(model, factors, method, samples=samples, seed=run_seed, run=run,
-                             batch=batch)  # fmt: skip
+            result = analyse(
+                model, factors, method, samples=samples, seed=run_seed, run=run, batch=batch
+            )
     except SchedulerError as error:
         _fail(str(error))
     except (ScenarioError, FactorError) as error:
@@ -258,8 +262,9 @@ def write_chart(path: Path, record: dict[str, Any], limit: int = 15) -> None:
             errors = None
             if f"{name}_ci95" in top[0] and all(p[f"{name}_ci95"] for p in top):
                 errors = [(p[f"{name}_ci95"][1] - p[f"{name}_ci95"][0]) / 2 for p in top]
-            ax.barh([i + shift for i in y], values, height=width, xerr=errors, color=colour,
-                    label=name)  # fmt: skip
+            ax.barh(
+                [i + shift for i in y], values, height=width, xerr=errors, color=colour, label=name
+            )
         ax.set_xlabel("index" if method == "sobol" else f"effect on mean {record['metric']}")
     ax.set_yticks(list(y), names)
     ax.legend(loc="lower right", fontsize=8)

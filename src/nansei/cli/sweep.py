@@ -54,8 +54,7 @@ def _tasks(plan: SweepPlan, catalog, parts: Path) -> list[store.SweepTask]:
     for year in plan.years:
         for index, values in enumerate(plan.points):
             for first, count in chunks(plan.replications, plan.chunk):
-                point = CampaignPoint(plan.scenario, catalog, year, values, count, plan.seed,
-                                      first)  # fmt: skip
+                point = CampaignPoint(plan.scenario, catalog, year, values, count, plan.seed, first)
                 path = parts / store.part_name(year, index, first)
                 tasks.append(store.SweepTask(point, index, plan.keys, str(path)))
     return tasks
@@ -143,8 +142,13 @@ def sweep(
             task_id = bar.add_task(f"sweep {sweep_file.stem}", total=len(tasks))
             bar.advance(task_id, len(tasks) - len(pending))
             if pending:
-                run_tasks(store.run_task, pending, workers=workers, scheduler=scheduler,
-                          progress=lambda n: bar.advance(task_id, n))  # fmt: skip
+                run_tasks(
+                    store.run_task,
+                    pending,
+                    workers=workers,
+                    scheduler=scheduler,
+                    progress=lambda n: bar.advance(task_id, n),
+                )
     except SchedulerError as error:
         _fail(str(error))
     try:

@@ -34,8 +34,14 @@ def task_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]
     on exit, also on Ctrl-C."""
     from dask.distributed import Client, LocalCluster
 
-    for name in ("distributed", "distributed.worker", "distributed.scheduler",
-                 "distributed.nanny", "distributed.core", "distributed.comm"):  # fmt: skip
+    for name in (
+        "distributed",
+        "distributed.worker",
+        "distributed.scheduler",
+        "distributed.nanny",
+        "distributed.core",
+        "distributed.comm",
+    ):
         logging.getLogger(name).setLevel(logging.ERROR)
     if scheduler:
         try:

@@ -156,7 +156,7 @@ def resolve(spec: SweepSpec, scenario: Scenario, catalog: Catalog, source: str =
     setups = {
         year: build_setup(
             scenario.with_year(year) if year is not None else scenario, catalog, source
-        )  # fmt: skip
+        )
         for year in years
     }
     read = set().union(*(s.params for s in setups.values()))

@@ -132,8 +132,9 @@ def summary_table(results: Mapping[str, np.ndarray], keys: Sequence[str]) -> dic
             table[key].append(float(np.asarray(results[key])[rows[0]]))
         table["n"].append(int(rows.size))
         for column in COLUMNS:
-            for statistic, value in zip(STATISTICS, _describe(np.asarray(results[column])[rows]),
-                                        strict=True):  # fmt: skip
+            for statistic, value in zip(
+                STATISTICS, _describe(np.asarray(results[column])[rows]), strict=True
+            ):
                 table[f"{column}_{statistic}"].append(value)
     return table
 

@@ -83,8 +83,9 @@ class CampaignModel:
         out = np.empty((rows.shape[0], len(self.metrics)))
         for i, row in enumerate(rows):
             values = {f.id: float(v) for f, v in zip(self.factors, row, strict=True)}
-            point = CampaignPoint(self.scenario, self.catalog, self.year, values,
-                                  self.replications, self.seed)  # fmt: skip
+            point = CampaignPoint(
+                self.scenario, self.catalog, self.year, values, self.replications, self.seed
+            )
             columns = run_point(point)
             out[i] = [_mean(columns[name]) for name in self.metrics]
         return out
@@ -104,8 +105,12 @@ def evaluate_batch(job: tuple) -> np.ndarray:
 def evaluate_rows(model, rows: np.ndarray, run, batch: int) -> np.ndarray:
     """``model`` over every row via ``run(function, tasks)`` (the task runner), in order."""
     parts = run(evaluate_batch, [(model, part) for part in batches(rows, batch)])
-    return np.concatenate([np.atleast_2d(np.asarray(p)).reshape(len(b), -1)
-                           for p, b in zip(parts, batches(rows, batch), strict=True)])  # fmt: skip
+    return np.concatenate(
+        [
+            np.atleast_2d(np.asarray(p)).reshape(len(b), -1)
+            for p, b in zip(parts, batches(rows, batch), strict=True)
+        ]
+    )
 
 
 def chunks(replications: int, size: int) -> Sequence[tuple[int, int]]:

@@ -62,8 +62,9 @@ def epistemic_band(
     sampled. ``run(function, tasks)`` is the task runner (here or on Dask)."""
     factors = uncertain_factors(setup, catalog)
     values = latin_hypercube(factors, samples, seed)
-    model = CampaignModel(setup.scenario, catalog, setup.year, tuple(factors), replications,
-                          seed, tuple(metrics))  # fmt: skip
+    model = CampaignModel(
+        setup.scenario, catalog, setup.year, tuple(factors), replications, seed, tuple(metrics)
+    )
     means = evaluate_rows(model, values, run, batch)
     return {name: band(means[:, j]) for j, name in enumerate(metrics)}, factors
 

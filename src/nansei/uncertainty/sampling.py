@@ -179,8 +179,9 @@ def scenario_factor(scenario: Scenario, path: str, low: float, high: float) -> F
     for end in (low, high):  # the model's own validation of both ends
         apply_factors(scenario, {SCENARIO_PREFIX + path: end})
     value = min(max(float(current), low), high)
-    return Factor(SCENARIO_PREFIX + path, value, float(low), float(high), "uniform", "decision",
-                  integer)  # fmt: skip
+    return Factor(
+        SCENARIO_PREFIX + path, value, float(low), float(high), "uniform", "decision", integer
+    )
 
 
 def parse_factor(text: str, catalog: Catalog, scenario: Scenario) -> Factor:
@@ -247,7 +248,7 @@ def check_read(factors: Sequence[Factor], setups: Sequence[CampaignSetup], sourc
         ScenarioProblem(
             factor.id,
             f"not read by this run{_close(factor.id, read)} (only parameters "
-            "the run reads can move its answer)",  # fmt: skip
+            "the run reads can move its answer)",
         )
         for factor in factors
         if not factor.is_scenario and factor.id not in read

@@ -58,8 +58,11 @@ def _interval(centre: Any, half: Any) -> list[float | None] | None:
 
 
 def _problem(factors: Sequence[Factor]) -> dict[str, Any]:
-    return {"num_vars": len(factors), "names": [f.id for f in factors],
-            "bounds": [[0.0, 1.0]] * len(factors)}  # fmt: skip
+    return {
+        "num_vars": len(factors),
+        "names": [f.id for f in factors],
+        "bounds": [[0.0, 1.0]] * len(factors),
+    }
 
 
 def _values(factors: Sequence[Factor], unit_rows: np.ndarray) -> np.ndarray:
@@ -80,8 +83,17 @@ def design_rows(factors: Sequence[Factor], method: str, samples: int, seed: int)
 
 
 def _empty(factor: Factor) -> dict[str, Any]:
-    return {**factor.record(), "oat": None, "mu_star": None, "mu_star_ci95": None,
-            "sigma": None, "S1": None, "S1_ci95": None, "ST": None, "ST_ci95": None}  # fmt: skip
+    return {
+        **factor.record(),
+        "oat": None,
+        "mu_star": None,
+        "mu_star_ci95": None,
+        "sigma": None,
+        "S1": None,
+        "S1_ci95": None,
+        "ST": None,
+        "ST_ci95": None,
+    }
 
 
 def analyse(
@@ -110,10 +122,11 @@ def analyse(
                 rows.append(row)
         outputs = evaluate_rows(model, np.array(rows), run, batch)[:, 0]
         for j, record in enumerate(records):
-            record["oat"] = {"low": _rounded(outputs[1 + 2 * j]),
-                             "high": _rounded(outputs[2 + 2 * j])}  # fmt: skip
-        return {"parameters": records, "evaluations": len(rows),
-                "baseline": _rounded(outputs[0])}  # fmt: skip
+            record["oat"] = {
+                "low": _rounded(outputs[1 + 2 * j]),
+                "high": _rounded(outputs[2 + 2 * j]),
+            }
+        return {"parameters": records, "evaluations": len(rows), "baseline": _rounded(outputs[0])}
 
     unit_rows = design_rows(factors, method, samples, seed)
     outputs = evaluate_rows(model, _values(factors, unit_rows), run, batch)[:, 0]
@@ -123,8 +136,15 @@ def analyse(
     if method == "morris":
         from SALib.analyze import morris
 
-        result = morris.analyze(problem, unit_rows, outputs, num_resamples=RESAMPLES,
-                                conf_level=0.95, num_levels=MORRIS_LEVELS, seed=seed)  # fmt: skip
+        result = morris.analyze(
+            problem,
+            unit_rows,
+            outputs,
+            num_resamples=RESAMPLES,
+            conf_level=0.95,
+            num_levels=MORRIS_LEVELS,
+            seed=seed,
+        )
         for j, record in enumerate(records):
             record["mu_star"] = _rounded(result["mu_star"][j])
             record["mu_star_ci95"] = _interval(result["mu_star"][j], result["mu_star_conf"][j])
@@ -132,11 +152,16 @@ def analyse(
     else:
         from SALib.analyze import sobol
 
-        result = sobol.analyze(problem, outputs, calc_second_order=False,
-                               num_resamples=RESAMPLES, conf_level=0.95, seed=seed)  # fmt: skip
+        result = sobol.analyze(
+            problem,
+            outputs,
+            calc_second_order=False,
+            num_resamples=RESAMPLES,
+            conf_level=0.95,
+            seed=seed,
+        )
         for j, record in enumerate(records):
             for name in ("S1", "ST"):
                 record[name] = _rounded(result[name][j])
                 record[f"{name}_ci95"] = _interval(result[name][j], result[f"{name}_conf"][j])
-    return {"parameters": records, "evaluations": int(len(outputs)),
-            "baseline": None}  # fmt: skip
+    return {"parameters": records, "evaluations": int(len(outputs)), "baseline": None}
