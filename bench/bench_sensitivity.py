@@ -35,7 +35,7 @@ from nansei.results import write_json
 from nansei.scenario import load_scenario
 from nansei.sweep import store
 from nansei.sweep.runner import run_tasks, task_client
-from nansei.sweep.tasks import CampaignModel, CampaignPoint, chunks
+from nansei.sweep.tasks import CampaignModel, CampaignPoint, chunks, run_point
 from nansei.uncertainty.sampling import default_factors
 from nansei.uncertainty.sensitivity import analyse
 
@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "sensitivity.json"
 SCENARIO = "miyako-transit"
 METRIC = "red_ships_out_of_action"
-SWEEP_CHUNK = 1000
-SWEEP_REPS = 2000
+SWEEP_CHUNK = 2000
+SWEEP_REPS = 4000
 SWEEP_GRID = {
     "isr.cue_rate_per_h": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
     "scenario.doctrine.salvo_size": [4, 8],
@@ -76,11 +76,9 @@ def time_sweep(workers: int, catalog, scenario) -> tuple[float, bytes]:
         (out / store.PARTS).mkdir()
         tasks = sweep_tasks(catalog, scenario, out / store.PARTS)
         with task_client(workers) as client:
-            # Warm every worker (imports, compiled-kernel cache) outside the timing.
-            client.run(lambda: __import__("nansei.campaign.kernels"))
-            warm = sweep_tasks(catalog, scenario, out / "warm")
-            (out / "warm").mkdir()
-            run_tasks(store.run_task, warm[:workers], client=client)
+            # Warm every worker (imports, compiled kernels loaded from the cache) outside
+            # the timing: client.run calls the function on each worker.
+            client.run(run_point, CampaignPoint(scenario, catalog, 2026, {}, 10, 1))
             start = time.perf_counter()
             run_tasks(store.run_task, tasks, client=client)
             elapsed = time.perf_counter() - start
@@ -104,6 +102,11 @@ def ranked_top_five(parameters: list[dict]) -> dict:
             for p in order[:8]
         ],
         "top_five_clear_of_sixth": all(p["ST_ci95"][0] > sixth_high for p in order[:5]),
+        # rank i's ST interval clear of rank i+1's, for the top five
+        "ST_clear_of_next": [
+            order[i]["ST_ci95"][0] > order[i + 1]["ST_ci95"][1]
+            for i in range(min(5, len(order) - 1))
+        ],
         "ST_ci95_width_top_five": [round(p["ST_ci95"][1] - p["ST_ci95"][0], 4) for p in order[:5]],
     }
 
@@ -153,27 +156,29 @@ def study(method: str, year: int, catalog, scenario, samples: int, reps: int, cl
 
 
 def main() -> None:
+    """``python bench/bench_sensitivity.py [scaleout] [studies]`` (default both); a part
+    not run keeps its figures from the existing results file."""
+    parts = set(sys.argv[1:]) or {"scaleout", "studies"}
     catalog, scenario = default_catalog(), load_scenario(SCENARIO)
-    one, summary_one = time_sweep(1, catalog, scenario)
-    two, summary_two = time_sweep(WORKERS, catalog, scenario)
-    sweep = {
-        "tasks": SWEEP_TASKS,
-        "replications_per_task": SWEEP_CHUNK,
-        "seconds_1_worker": round(one, 2),
-        "seconds_2_workers": round(two, 2),
-        "speedup": round(one / two, 2),
-        "identical_summary": summary_one == summary_two,
-    }
-    print(json.dumps(sweep))
-    studies = []
-    with task_client(WORKERS) as client:
-        for year in (2025, 2026):
-            studies.append(study("oat", year, catalog, scenario, 0, OAT_REPS, client))
-            print(year, "oat", studies[-1]["seconds"], "s")
-            studies.append(study("sobol", year, catalog, scenario, SOBOL_N, SOBOL_REPS, client))
-            print(
-                year, "sobol", studies[-1]["seconds"], "s", studies[-1]["top_five_clear_of_sixth"]
-            )
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    sweep = previous.get("sweep_scaleout")
+    if "scaleout" in parts:
+        load = os.getloadavg()[0]
+        one, summary_one = time_sweep(1, catalog, scenario)
+        two, summary_two = time_sweep(WORKERS, catalog, scenario)
+        sweep = {
+            "tasks": SWEEP_TASKS,
+            "replications_per_task": SWEEP_CHUNK,
+            "seconds_1_worker": round(one, 2),
+            "seconds_2_workers": round(two, 2),
+            "speedup": round(one / two, 2),
+            "identical_summary": summary_one == summary_two,
+            "load_average_1min_before": round(load, 2),
+        }
+        print(json.dumps(sweep))
+    studies = previous.get("studies", [])
+    if "studies" in parts:
+        studies = run_studies(catalog, scenario)
     payload = {
         "machine": {
             "platform": platform.platform(),
@@ -188,6 +193,17 @@ def main() -> None:
     }
     write_json(RESULTS, payload)
     print(f"wrote {RESULTS}")
+
+
+def run_studies(catalog, scenario) -> list[dict]:
+    studies = []
+    with task_client(WORKERS) as client:
+        for year in (2025, 2026):
+            studies.append(study("oat", year, catalog, scenario, 0, OAT_REPS, client))
+            print(year, "oat", studies[-1]["seconds"], "s")
+            studies.append(study("sobol", year, catalog, scenario, SOBOL_N, SOBOL_REPS, client))
+            print(year, "sobol", studies[-1]["seconds"], "s", studies[-1]["ST_clear_of_next"])
+    return studies
 
 
 if __name__ == "__main__":
