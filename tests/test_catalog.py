@@ -375,7 +375,7 @@ def test_rule_unknown_field_and_missing_field(tmp_path):
     """,
     )
     assert any("sites[0].colour" in p and "unknown field" in p for p in found), found
-    assert any("sites[1].name" in p and "Field required" in p for p in found), found
+    assert any("sites[1].name" in p and "required field is missing" in p for p in found), found
 
 
 def test_rule_unknown_entity_kind(tmp_path):

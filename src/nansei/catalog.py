@@ -15,7 +15,6 @@ file and the field path; :class:`CatalogError` carries all of them.
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -24,8 +23,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from nansei.io import InputError, parse_yaml, read_input
+from nansei.problems import (
+    NanseiError,
+    Pair,
+    Problem,
+    StrictModel,
+    did_you_mean,
+    problems_from_validation,
+    suggest,
+)
 
 #: The fixed vocabulary of units a parameter may carry.
 UNITS: frozenset[str] = frozenset(
@@ -61,11 +70,7 @@ ENTITY_KINDS: frozenset[str] = frozenset(
 SECTIONS = ("sources", "entities", "sites", "gates", "postures", "budget_series")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(_Strict):
+class Source(StrictModel):
     id: str
     title: str
     publisher: str
@@ -74,7 +79,7 @@ class Source(_Strict):
     note: str = ""
 
 
-class Param(_Strict):
+class Param(StrictModel):
     """One sourced number with its plausible range, in ``unit``."""
 
     value: float
@@ -108,7 +113,7 @@ class Param(_Strict):
         return None
 
 
-class Entity(_Strict):
+class Entity(StrictModel):
     """A system, force element or set of priors, holding named parameters."""
 
     id: str
@@ -126,7 +131,7 @@ class Entity(_Strict):
         return kind
 
 
-class Site(_Strict):
+class Site(StrictModel):
     id: str
     name: str
     kind: Literal["garrison", "place", "base"]
@@ -136,12 +141,12 @@ class Site(_Strict):
     note: str = ""
 
 
-class Gate(_Strict):
+class Gate(StrictModel):
     """A named strait or gap as a polyline of (lat, lon) points, degrees."""
 
     id: str
     name: str
-    points: list[tuple[float, float]] = Field(min_length=2)
+    points: list[Pair] = Field(min_length=2)
     sources: list[str] = Field(min_length=1)
     note: str = ""
 
@@ -156,7 +161,7 @@ class Gate(_Strict):
         return points
 
 
-class PostureUnit(_Strict):
+class PostureUnit(StrictModel):
     id: str
     system: str
     site: str
@@ -168,7 +173,7 @@ class PostureUnit(_Strict):
     note: str = ""
 
 
-class Posture(_Strict):
+class Posture(StrictModel):
     year: int = Field(ge=1945, le=2100)
     label: str
     status: Literal["observed", "planned"] = "observed"
@@ -176,13 +181,13 @@ class Posture(_Strict):
     units: list[PostureUnit]
 
 
-class BudgetPoint(_Strict):
+class BudgetPoint(StrictModel):
     year: int
     value: float
     sources: list[str] = Field(min_length=1)
 
 
-class BudgetSeries(_Strict):
+class BudgetSeries(StrictModel):
     id: str
     definition: str
     unit: str
@@ -206,42 +211,27 @@ _MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the catalog: where (file, field path) and what."""
-
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
-
-
-class CatalogError(Exception):
+class CatalogError(NanseiError):
     """The catalog (bundled or layered) did not validate; ``problems`` lists why."""
 
+    what = "catalog"
+
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(problems)
 
 
-class UnknownIdError(KeyError):
+class UnknownIdError(NanseiError, KeyError):
     """An id, year or name that the catalog does not hold, with close matches."""
 
     def __init__(self, what: str, wanted: object, known: list[str]):
-        self.what, self.wanted, self.known = what, wanted, known
-        self.suggestions = difflib.get_close_matches(str(wanted), known, n=5, cutoff=0.5)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        message = f"unknown {self.what} {self.wanted!r}"
+        self.what_kind, self.wanted, self.known = what, wanted, known
+        self.suggestions = suggest(wanted, known, n=5)
+        message = f"unknown {what} {str(wanted)!r}"
         if self.suggestions:
             message += f"; did you mean: {', '.join(self.suggestions)}?"
-        if len(self.known) <= 12:
-            message += f" (known: {', '.join(self.known)})"
-        return message
+        if len(known) <= 12:
+            message += f" (known: {', '.join(known)})"
+        super().__init__([Problem("", "", message)])
 
 
 @dataclass(frozen=True)
@@ -361,12 +351,13 @@ def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, 
     if not directory.is_dir():
         problems.append(Problem(str(directory), "", "catalog directory does not exist"))
         return docs
-    for path in sorted(directory.glob("*.y*ml")):
+    paths = sorted(path for path in directory.iterdir() if path.suffix.lower() in (".yaml", ".yml"))
+    for path in paths:
         label = str(path) if directory != bundled_dir() else path.name
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problems.append(Problem(label, "", f"not valid YAML: {_one_line(exc)}"))
+            doc = parse_yaml(read_input(path, label), label)
+        except InputError as exc:
+            problems.extend(exc.problems)
             continue
         if doc is None:
             continue
@@ -386,21 +377,60 @@ def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, 
     return docs
 
 
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
-
-
 def _key_of(section: str, record: dict[str, Any]) -> Any:
     return record.get("year") if section == "postures" else record.get("id")
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any], section: str) -> dict[str, Any]:
+def _merge(
+    base: dict[str, Any],
+    over: dict[str, Any],
+    section: str,
+    where: tuple[str, str],
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """``over`` (an overlay record) merged into ``base`` (the record it extends).
+
+    An entity's parameters merge field by field. A parameter the base entity does not
+    have is a typo unless the overlay marks it ``new: true``; an entity's ``kind`` cannot
+    change (its parameters would no longer mean what the models read them as).
+    """
+    label, path = where
     merged = copy.deepcopy(base)
     for key, value in over.items():
-        if section == "entities" and key == "params" and isinstance(value, dict):
+        if section == "entities" and key == "kind" and value != base.get("kind"):
+            problems.append(
+                Problem(
+                    label,
+                    f"{path}.kind",
+                    f"an overlay cannot change {base.get('id')!r} from kind "
+                    f"{base.get('kind')!r} to {value!r}; give it a new id instead",
+                )
+            )
+        elif section == "entities" and key == "params" and isinstance(value, dict):
             params = merged.setdefault("params", {})
             for name, fields in value.items():
-                if isinstance(fields, dict) and isinstance(params.get(name), dict):
+                declared_new = isinstance(fields, dict) and fields.get("new") is True
+                if declared_new:
+                    fields = {k: v for k, v in fields.items() if k != "new"}
+                if name in params and declared_new:
+                    problems.append(
+                        Problem(
+                            label,
+                            f"{path}.params.{name}",
+                            f"marked new, but {base.get('id')!r} already has it; drop new: true",
+                        )
+                    )
+                elif name not in params and not declared_new:
+                    problems.append(
+                        Problem(
+                            label,
+                            f"{path}.params.{name}",
+                            f"{base.get('id')!r} has no parameter {str(name)!r}"
+                            + did_you_mean(name, params)
+                            + " (to add one, give it new: true and every field)",
+                        )
+                    )
+                elif isinstance(fields, dict) and isinstance(params.get(name), dict):
                     params[name] = {**params[name], **fields}
                 else:
                     params[name] = fields
@@ -446,21 +476,11 @@ def _collect(
                     seen_in_layer[(section, key)] = f"{label}: {path}"
                     if layer_index > 0 and key in records[section]:
                         _, _, base = records[section][key]
-                        records[section][key] = (label, path, _merge(base, record, section))
+                        merged = _merge(base, record, section, (label, path), problems)
+                        records[section][key] = (label, path, merged)
                     else:
                         records[section][key] = (label, path, record)
     return records
-
-
-def _pydantic_problems(label: str, path: str, exc: ValidationError) -> list[Problem]:
-    out = []
-    for error in exc.errors():
-        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field"
-        out.append(Problem(label, f"{path}{loc}", message))
-    return out
 
 
 def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel]]:
@@ -473,10 +493,16 @@ def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel
             try:
                 built[section][key] = model.model_validate(raw)
             except ValidationError as exc:
-                problems.extend(_pydantic_problems(label, path, exc))
+                problems.extend(problems_from_validation(exc, label, path))
                 if section == "entities":
-                    _check_loose_params(label, path, raw, built["sources"], problems)
-    _cross_check(built, where, problems)
+                    _check_loose_params(
+                        label,
+                        path,
+                        raw,
+                        built["sources"].keys() | records["sources"].keys(),
+                        problems,
+                    )
+    _cross_check(built, where, problems, records)
     return built
 
 
@@ -484,7 +510,7 @@ def _check_loose_params(
     label: str,
     path: str,
     raw: dict[str, Any],
-    sources: dict[Any, BaseModel],
+    sources: Any,
     problems: list[Problem],
 ) -> None:
     """Range checks on the well-formed parameters of an entity that failed elsewhere,
@@ -511,14 +537,15 @@ def _check_loose_params(
                 )
 
 
-def _cross_check(built, where, problems: list[Problem]) -> None:
+def _cross_check(built, where, problems: list[Problem], records) -> None:
+    """References between records. A reference to a record that exists but failed its
+    own checks is not reported again (that record's problem is the one to fix)."""
     sources = built["sources"]
 
     def check_sources(label: str, path: str, ids: list[str]) -> None:
         for index, source_id in enumerate(ids):
-            if source_id not in sources:
-                close = difflib.get_close_matches(source_id, list(sources), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
+            if source_id not in sources and source_id not in records["sources"]:
+                hint = did_you_mean(source_id, sources)
                 problems.append(
                     Problem(
                         label, f"{path}.sources[{index}]", f"unknown source id {source_id!r}{hint}"
@@ -551,7 +578,9 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                 problems.append(Problem(label, f"{unit_path}.id", f"duplicate unit id {unit.id!r}"))
             unit_ids.add(unit.id)
             system = built["entities"].get(unit.system)
-            if system is None:
+            if system is None and unit.system in records["entities"]:
+                pass  # that entity's own problems are reported
+            elif system is None:
                 known = _known(built["entities"], "missile")
                 problems.append(
                     Problem(
@@ -568,9 +597,8 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                         f"system {unit.system!r} has no range_km parameter",
                     )
                 )
-            if unit.site not in built["sites"]:
-                close = difflib.get_close_matches(unit.site, list(built["sites"]), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
+            if unit.site not in built["sites"] and unit.site not in records["sites"]:
+                hint = did_you_mean(unit.site, built["sites"])
                 problems.append(
                     Problem(label, f"{unit_path}.site", f"unknown site {unit.site!r}{hint}")
                 )
