@@ -70,8 +70,9 @@ class InputError(NanseiError):
     """An input file that cannot be read or is not acceptable YAML."""
 
 
-class OutputError(NanseiError):
-    """An output target that cannot be written (named as the user gave it)."""
+class OutputError(NanseiError, OSError):
+    """An output target that cannot be written (named as the user gave it). An
+    ``OSError`` too, so code that handles failed writes handles it."""
 
 
 # -- reading ---------------------------------------------------------------------------

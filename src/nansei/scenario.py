@@ -265,7 +265,10 @@ class Scenario(StrictModel):
             update["replications"] = int(replications)
         if seed is not None:
             update["seed"] = int(seed)
-        return self.model_validate({**self.model_dump(), **update})
+        try:
+            return self.model_validate({**self.model_dump(), **update})
+        except ValidationError as error:
+            raise ScenarioError("", problems_from_validation(error)) from None
 
 
 # -- hashing ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from nansei.catalog import ENTITY_KINDS, CatalogError, UnknownIdError, load_catalog
 from nansei.cli import common
@@ -42,8 +43,10 @@ def validate(json_out: JsonFlag = False) -> None:
         common.emit_json({"valid": True, "counts": counts, "layers": list(catalog.origin)})
         return
     common.console.print(
-        "[green]catalog valid[/] — "
-        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()),
+        Text.assemble(
+            ("catalog valid", "green"),
+            " — " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()),
+        ),
         highlight=False,
     )
 
@@ -118,7 +121,8 @@ def show(
         common.emit_json(record)
         return
     common.console.print(
-        f"[bold]{record['id']}[/] ({record['kind']}): {record['name']}", highlight=False
+        Text.assemble((record["id"], "bold"), f" ({record['kind']}): {record['name']}"),
+        highlight=False,
     )
     if record.get("note"):
         common.console.print(record["note"], highlight=False)
@@ -169,7 +173,7 @@ def posture(
     """Show what is where in one posture year: units, launchers, missiles and reach."""
     catalog = common.catalog()
     try:
-        record = posture_record(catalog, year)
+        record = posture_record(catalog, common.parse_year(year, "YEAR", catalog.postures))
     except UnknownIdError as error:
         common.unknown(error)
     if json_out:

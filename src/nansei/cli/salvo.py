@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from nansei.cli import common
@@ -61,8 +60,7 @@ class Model(StrEnum):
 
 
 def _fail(message: str) -> NoReturn:
-    """``common.fail`` with rich markup escaped: messages quote ``[0, 1]`` and ``[1]``."""
-    common.fail(escape(message))
+    common.fail(message)
 
 
 # -- running ---------------------------------------------------------------------------
