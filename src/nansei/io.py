@@ -271,7 +271,7 @@ def _probe(directory: Path, shown: str, option: str) -> None:
         handle, name = tempfile.mkstemp(prefix=_temp_prefix("probe"), dir=directory)
     except OSError as error:
         raise OutputError(
-            [Problem(option, "", f"{shown}: cannot write there: {error.strerror}")]
+            [Problem(option, "", f"cannot write {shown}: {error.strerror}")]
         ) from None
     os.close(handle)
     with contextlib.suppress(OSError):
@@ -298,7 +298,7 @@ def _check_space(directory: Path, needed_bytes: int, shown: str, option: str) ->
                 Problem(
                     option,
                     "",
-                    f"{shown}: needs about {needed_bytes / 1e6:,.0f} MB, {free / 1e6:,.0f} MB free",
+                    f"cannot write {shown}: needs about {needed_bytes / 1e6:,.0f} MB, {free / 1e6:,.0f} MB free",
                 )
             ]
         )
@@ -316,12 +316,20 @@ def check_output_file(
         mode = real.stat().st_mode
         if not stat.S_ISREG(mode):
             raise OutputError(
-                [Problem(option, "", f"{shown} is {_kind_of(mode)}; give a file name")]
+                [
+                    Problem(
+                        option,
+                        "",
+                        f"cannot write {shown}: it is {_kind_of(mode)}; give a file name",
+                    )
+                ]
             )
     parent = real.parent
     if not parent.is_dir():
         what = "is not a directory" if parent.exists() else "does not exist"
-        raise OutputError([Problem(option, "", f"{shown}: the directory {parent} {what}")])
+        raise OutputError(
+            [Problem(option, "", f"cannot write {shown}: the directory {parent} {what}")]
+        )
     _probe(parent, shown, option)
     _check_space(parent, needed_bytes, shown, option)
     return real
