@@ -298,7 +298,8 @@ def _check_space(directory: Path, needed_bytes: int, shown: str, option: str) ->
                 Problem(
                     option,
                     "",
-                    f"cannot write {shown}: needs about {needed_bytes / 1e6:,.0f} MB, {free / 1e6:,.0f} MB free",
+                    f"cannot write {shown}: needs about {needed_bytes / 1e6:,.0f} MB, "
+                    f"{free / 1e6:,.0f} MB free",
                 )
             ]
         )
