@@ -152,6 +152,11 @@ def field_path(loc: Sequence[Any]) -> str:
 
 
 def _shown(value: Any) -> str:
+    """A value as the user wrote it in YAML (``true``, ``null``, ``'30'``), shortened."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -177,6 +182,16 @@ def _message(item: Any) -> str:
         return f"must be a list, got {_shown(given)}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"must be a mapping of fields, got {_shown(given)}"
+    bounds = {
+        "greater_than": ">",
+        "greater_than_equal": ">=",
+        "less_than": "<",
+        "less_than_equal": "<=",
+    }
+    if kind in bounds and "ctx" in item:
+        limit = next(iter(item["ctx"].values()))
+        shown = f"{limit:,}" if isinstance(limit, int) and not isinstance(limit, bool) else limit
+        return f"must be {bounds[kind]} {shown}, got {_shown(given)}"
     if kind in ("too_long", "too_short") and "ctx" in item:
         return one_line(item["msg"])
     return one_line(item["msg"].removeprefix("Value error, "))

@@ -14,6 +14,11 @@ from nansei.cli import common
 from nansei.entry import Interrupted, interrupted_exit
 from nansei.problems import NanseiError
 
+try:  # typer vendors click in recent releases
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - typer with click as a dependency
+    from click.exceptions import ClickException, NoArgsIsHelpError
+
 app = typer.Typer(
     name="nansei",
     help=(
@@ -83,9 +88,19 @@ def run(args: list[str] | None = None) -> int:
     input errors print their lines and give 2, Ctrl-C gives one line "interrupted" and
     130, and anything else (a bug) one line plus how to see the traceback, and 1."""
     try:
-        app(args=args, prog_name="nansei")
+        result = app(args=args, prog_name="nansei", standalone_mode=False)
     except SystemExit as done:
         return _code(done.code)
+    except NoArgsIsHelpError as error:  # `nansei` or `nansei data` alone: the help
+        return _say(error.show, error.exit_code)
+    except ClickException as error:  # a usage error: one line, how to get help
+        where = error.ctx.command_path if getattr(error, "ctx", None) else "nansei"
+        return _say(
+            lambda e=error: common.print_error(f"{e.format_message()} (see {where} --help)"),
+            error.exit_code,
+        )
+    except typer.Abort:
+        return interrupted_exit()
     except NanseiError as error:
         return _say(lambda e=error: common.report(e))
     except Interrupted as signal_:
@@ -103,7 +118,7 @@ def run(args: list[str] | None = None) -> int:
             ),
             1,
         )
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def _code(code: object) -> int:

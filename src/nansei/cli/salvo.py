@@ -22,7 +22,9 @@ from rich.table import Table
 from nansei.cli import common
 from nansei.combat.engine import SIDE_METRICS, simulate_exchange
 from nansei.combat.hughes import hughes_exchange
-from nansei.combat.spec import SalvoSpec, SalvoSpecError, load_salvo_spec
+from nansei.combat.spec import MAX_ROUNDS, SalvoSpec, SalvoSpecError, load_salvo_spec
+from nansei.scenario import MAX_REPLICATIONS, MAX_SEED
+from nansei.workload import WorkloadError, check_workload, salvo_workload
 
 __all__ = ["register", "salvo", "salvo_record"]
 
@@ -200,20 +202,38 @@ def salvo(
     ],
     reps: Annotated[
         int | None,
-        typer.Option("--reps", min=1, max=10_000_000, help="Replications (default: the file's)."),
+        typer.Option(
+            "--reps",
+            min=1,
+            max=MAX_REPLICATIONS,
+            help="Replications (default: the file's); 1..10,000,000.",
+        ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Seed (default: the file's).")
+        int | None,
+        typer.Option("--seed", min=0, max=MAX_SEED, help="Seed (default: the file's); >= 0."),
     ] = None,
     rounds: Annotated[
         int | None,
-        typer.Option("--rounds", min=1, max=1000, help="Salvo exchanges (default: the file's)."),
+        typer.Option(
+            "--rounds",
+            min=1,
+            max=MAX_ROUNDS,
+            help="Salvo exchanges (default: the file's); 1..1000.",
+        ),
     ] = None,
     model: Annotated[
         Model | None,
         typer.Option("--model", help="Salvo model (default: the file's, else stochastic)."),
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Run even if the work or memory estimate is over its limit (docs/limits.md).",
+        ),
+    ] = False,
 ) -> None:
     """A salvo exchange between two sides: Hughes' equations or the stochastic engine."""
     catalog = common.catalog()
@@ -226,6 +246,11 @@ def salvo(
         )
     except SalvoSpecError as error:
         _fail(str(error))
+    if spec.model == "stochastic":
+        try:
+            check_workload(_workload(spec), force)
+        except WorkloadError as error:
+            _fail(str(error))
     if spec.model == "hughes":
         record = salvo_record(spec)
     else:
@@ -236,6 +261,19 @@ def salvo(
         common.emit_json(record)
     else:
         print_record(record, spec)
+
+
+def _workload(spec: SalvoSpec):
+    ships = sum(side.ship_count for side in spec.sides)
+    layers = [
+        layer
+        for side in spec.sides
+        for ship in side.ships
+        for layer in (ship.area, ship.point_layer)
+        if layer is not None
+    ]
+    shots = max((layer.shots for layer in layers), default=1)
+    return salvo_workload(int(ships), spec.replications, spec.rounds, shots)
 
 
 def register(app: typer.Typer) -> None:
