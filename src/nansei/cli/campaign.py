@@ -292,7 +292,7 @@ def campaign(
     reps: RepsOpt = None,
     seed: SeedOpt = None,
     year: Annotated[
-        int | None, typer.Option("--year", help="Posture year (default: the scenario's).")
+        str | None, typer.Option("--year", help="Posture year (default: the scenario's).")
     ] = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
@@ -304,18 +304,21 @@ def campaign(
     catalog = common.catalog()
     loaded = _load(scenario)
     overrides = parse_sets(set_, catalog)
+    year_number = None
     if year is not None:
-        _check_year(year, catalog)
+        year_number = common.parse_year(year, known=catalog.postures)
+        _check_year(year_number, catalog)
     out_path = _check_run(loaded, reps, 1, out, workers, force)
     total = reps if reps is not None else loaded.replications
     try:
         with common.progress_bar() as progress:
-            label = f"posture {year if year is not None else loaded.posture.year or 'units'}"
+            shown = year_number if year_number is not None else loaded.posture.year
+            label = f"posture {shown or 'units'}"
             task = progress.add_task(label, total=total)
             run = run_campaign(
                 loaded,
                 catalog,
-                year=year,
+                year=year_number,
                 replications=reps,
                 seed=seed,
                 overrides=overrides,
