@@ -346,7 +346,26 @@ def bundled_dir() -> Path:
     return Path(str(resources.files("nansei") / "data"))
 
 
+_BUNDLED_DOCS: list[tuple[str, dict[str, Any]]] | None = None
+
+
 def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
+    """The parsed files of one layer. The bundled layer is parsed once per process (it
+    ships with the package; the parsed documents are never modified)."""
+    global _BUNDLED_DOCS
+    if directory == bundled_dir():
+        if _BUNDLED_DOCS is None:
+            found: list[Problem] = []
+            docs = _read_layer(directory, found)
+            if found:
+                problems.extend(found)
+                return docs
+            _BUNDLED_DOCS = docs
+        return _BUNDLED_DOCS
+    return _read_layer(directory, problems)
+
+
+def _read_layer(directory: Path, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
     docs: list[tuple[str, dict[str, Any]]] = []
     if not directory.is_dir():
         problems.append(Problem(str(directory), "", "catalog directory does not exist"))
@@ -460,9 +479,16 @@ def _collect(
                         problems.append(Problem(label, path, "must be a mapping"))
                         continue
                     key = _key_of(section, record)
+                    field_name = "year" if section == "postures" else "id"
                     if key is None:
-                        field_name = "year" if section == "postures" else "id"
                         problems.append(Problem(label, f"{path}.{field_name}", "field required"))
+                        continue
+                    wanted = int if section == "postures" else str
+                    if not isinstance(key, wanted) or isinstance(key, bool):
+                        kind = "a whole number" if wanted is int else "text"
+                        problems.append(
+                            Problem(label, f"{path}.{field_name}", f"must be {kind}, got {key!r}")
+                        )
                         continue
                     if (section, key) in seen_in_layer:
                         problems.append(

@@ -112,4 +112,7 @@ def progress_bar() -> Progress:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
+        # Off the terminal a transient bar shows nothing; skipping it also skips the
+        # refresh thread (up to 0.1 s to stop per bar).
+        disable=not err_console.is_terminal,
     )
