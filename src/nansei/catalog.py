@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from nansei.io import InputError, parse_yaml, read_input
 from nansei.problems import (
@@ -55,6 +55,7 @@ UNITS: frozenset[str] = frozenset(
         "count",
         "probability",
         "ratio",
+        "per hour",
         "per day",
         "per year",
         "¥ trillion",
@@ -161,16 +162,39 @@ class Gate(StrictModel):
         return points
 
 
+#: The parameters a company entity (kind ``company``) gives a posture unit, per company.
+COMPANY_PARAMS = ("launchers", "missiles_per_launcher", "reload_stock")
+
+
 class PostureUnit(StrictModel):
+    """One unit of a dated posture. Its launchers, missiles per launcher and reload stock
+    come from its ``company`` entity (times ``companies``), unless given explicitly;
+    :func:`nansei.posture.resolve_posture` turns it into numbers."""
+
     id: str
     system: str
     site: str
-    launchers: int = Field(ge=0)
-    missiles_per_launcher: int = Field(ge=0)
-    reload_stock: int = Field(default=0, ge=0)
+    company: str | None = None
+    companies: int = Field(default=1, ge=1, le=100)
+    launchers: int | None = Field(default=None, ge=0)
+    missiles_per_launcher: int | None = Field(default=None, ge=0)
+    reload_stock: int | None = Field(default=None, ge=0)
     platform: Literal["truck", "ship", "fixed"] = "truck"
     sources: list[str] = Field(min_length=1)
     note: str = ""
+
+    @model_validator(mode="after")
+    def _counts_known(self) -> PostureUnit:
+        if self.company is None:
+            # Without a company, the depot is empty unless given (as before companies).
+            if self.reload_stock is None:
+                object.__setattr__(self, "reload_stock", 0)
+            missing = [name for name in COMPANY_PARAMS if getattr(self, name) is None]
+            if missing:
+                raise ValueError(
+                    f"give a company (a catalog company id) or {', '.join(missing)} explicitly"
+                )
+        return self
 
 
 class Posture(StrictModel):
@@ -623,6 +647,30 @@ def _cross_check(built, where, problems: list[Problem], records) -> None:
                         f"system {unit.system!r} has no range_km parameter",
                     )
                 )
+            if unit.company is not None:
+                company = built["entities"].get(unit.company)
+                if company is None and unit.company in records["entities"]:
+                    pass  # that entity's own problems are reported
+                elif company is None or company.kind != "company":
+                    problems.append(
+                        Problem(
+                            label,
+                            f"{unit_path}.company",
+                            f"unknown company {unit.company!r}; known: "
+                            f"{_known(built['entities'], 'company')}",
+                        )
+                    )
+                else:
+                    for name in COMPANY_PARAMS:
+                        if name not in company.params and getattr(unit, name) is None:
+                            problems.append(
+                                Problem(
+                                    label,
+                                    f"{unit_path}.{name}",
+                                    f"company {unit.company!r} has no {name} parameter; "
+                                    "give it explicitly",
+                                )
+                            )
             if unit.site not in built["sites"] and unit.site not in records["sites"]:
                 hint = did_you_mean(unit.site, built["sites"])
                 problems.append(
