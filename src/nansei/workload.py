@@ -7,8 +7,9 @@ run's inputs; ``docs/limits.md`` states each constant and where it comes from.
 
 Campaign work is counted in ship arrivals: replications × posture years × Σ over
 groups of (arrivals_per_day × days × ships per group) — every arriving ship is
-tracked, cued and possibly engaged. Salvo work is counted in ship-rounds:
-replications × rounds × ships on both sides × shots per engaged missile.
+tracked, cued and possibly engaged. Salvo work is counted in draws: replications ×
+rounds × (ships on both sides + missiles they fire per round × shots per engaged
+missile), since the salvo kernel draws per ship and per missile.
 """
 
 from __future__ import annotations
@@ -29,23 +30,25 @@ __all__ = [
     "salvo_workload",
 ]
 
-#: Ship arrivals one campaign command may simulate: about 2.5 hours at the 2026-11
-#: engine's ~110,000 per second on one core (miyako-transit, 48 ship arrivals per
-#: replication at ~2,400 replications/s); minutes once the compiled kernels land.
-MAX_CAMPAIGN_WORK = 1e9
-#: Ship-rounds one salvo command may simulate: about 1 hour at ~3×10^6 ship-rounds/s
-#: (the 2026-11 stochastic engine, 16,384-replication chunks).
+#: Ship arrivals one campaign command may simulate: about an hour at the compiled
+#: event engine's ~2.4×10^6 a second on one core (miyako-transit, 48 ship arrivals per
+#: replication at ~50,000 replications/s; a 2026-11 measurement).
+MAX_CAMPAIGN_WORK = 1e10
+#: Draws one salvo command may make: about 20 minutes at the compiled salvo kernel's
+#: ~8×10^6 a second on one core (company-vs-sag: 8 ships and 24 missiles per
+#: replication at ~250,000 replications/s; a 2026-11 measurement).
 MAX_SALVO_WORK = 1e10
-#: Bytes per replication per posture year held while a campaign runs: 15 eight-byte
-#: columns, kept ~3 times over (engine output, stacked table, Parquet buffers).
-CAMPAIGN_BYTES_PER_REPLICATION = 15 * 8 * 3
+#: Bytes per replication per posture year held while a campaign runs: 17 eight-byte
+#: columns (15 per-replication results, year, replication index), kept ~3 times over
+#: (engine output, stacked table, Parquet buffers).
+CAMPAIGN_BYTES_PER_REPLICATION = 17 * 8 * 3
 #: Bytes per replication per posture year in replications.parquet (uncompressed bound).
-CAMPAIGN_OUTPUT_BYTES_PER_REPLICATION = 15 * 8
-#: Working arrays per ship in the salvo engine's chunk (hits, thresholds, inventories,
-#: magazines, allocations and per-salvo tallies), eight bytes each.
-SALVO_ARRAYS_PER_SHIP = 24
+CAMPAIGN_OUTPUT_BYTES_PER_REPLICATION = 17 * 8
+#: Counts kept per replication and side by the salvo engine (its SIDE_METRICS and
+#: rounds fought), eight bytes each, for one chunk.
+SALVO_COUNTS_PER_REPLICATION = 2 * 16
 #: Replications the salvo engine holds at once (nansei.combat.engine.CHUNK_REPS).
-SALVO_CHUNK = 16_384
+SALVO_CHUNK = 65_536
 #: Interpreter, numpy, catalog and land data before any replication.
 BASE_BYTES = 300 * 1024 * 1024
 #: Share of the available memory a run may plan to use.
@@ -105,16 +108,20 @@ def campaign_workload(
     )
 
 
-def salvo_workload(ships: int, replications: int, rounds: int, shots: int = 1) -> Workload:
-    """A stochastic salvo exchange of ``ships`` (both sides) over ``rounds``."""
+def salvo_workload(
+    ships: int, missiles: float, replications: int, rounds: int, shots: int = 1
+) -> Workload:
+    """A stochastic salvo exchange of ``ships`` (both sides) firing ``missiles`` a round
+    (both sides) over ``rounds``, with up to ``shots`` per engaged missile."""
     chunk = min(replications, SALVO_CHUNK)
+    per_round = ships + missiles * max(shots, 1)
     return Workload(
-        work=float(replications) * rounds * ships * max(shots, 1),
-        unit="ship-rounds",
+        work=float(replications) * rounds * max(per_round, 1.0),
+        unit="draws",
         work_limit=MAX_SALVO_WORK,
-        memory_bytes=BASE_BYTES + chunk * ships * SALVO_ARRAYS_PER_SHIP * 8,
+        memory_bytes=BASE_BYTES + chunk * SALVO_COUNTS_PER_REPLICATION * 8,
         output_bytes=0,
-        reduce="lower --reps, --rounds, ship counts or shots",
+        reduce="lower --reps, --rounds, ship counts, missiles or shots",
     )
 
 

@@ -11,6 +11,7 @@ code 2, before anything is run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -273,7 +274,10 @@ def _workload(spec: SalvoSpec):
         if layer is not None
     ]
     shots = max((layer.shots for layer in layers), default=1)
-    return salvo_workload(int(ships), spec.replications, spec.rounds, shots)
+    missiles = sum(
+        ship.count * math.ceil(ship.missiles) for side in spec.sides for ship in side.ships
+    )
+    return salvo_workload(int(ships), missiles, spec.replications, spec.rounds, shots)
 
 
 def register(app: typer.Typer) -> None:
