@@ -264,7 +264,10 @@ def plausible_scenario(draw) -> dict:
         group["crossing"] = draw(st.floats(0, 1))
     document["days"] = draw(st.floats(0.5, 40))
     document["posture"] = {"year": draw(st.sampled_from([2022, 2025, 2026, 2027]))}
-    document["isr"] = {"joint_hq": draw(st.booleans()), "p_cue": draw(st.none() | st.floats(0, 1))}
+    document["isr"] = {
+        "joint_hq": draw(st.booleans()),
+        "cue_rate_per_h": draw(st.none() | st.floats(0, 5)),
+    }
     document["doctrine"] = {
         "salvo_size": draw(st.integers(1, 24)),
         "coordination": draw(st.sampled_from(["independent", "coordinated"])),
