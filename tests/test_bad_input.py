@@ -573,3 +573,18 @@ def test_9_negative_numbers_still_work(capsys):
     code, out, err = nansei(capsys, "distance", "-20", "120", "-21", "121", "--json")
     assert code == 0, err
     assert json.loads(out)["distance_km"] > 100
+
+
+def test_3_coverage_json_is_printed_when_a_map_cannot_be_written(tmp_path, capsys, monkeypatch):
+    from nansei import maps
+    from nansei.io import OutputError
+
+    def full_disk(*_args, **_kwargs):
+        raise OutputError("cannot write x.json: No space left on device")
+
+    monkeypatch.setattr(maps, "write_geojson", full_disk)
+    code, out, err = nansei(
+        capsys, "coverage", "--year", "2022", "--json", "--geojson", tmp_path / "x.json"
+    )
+    one_line_error(code, err, "No space left")
+    assert json.loads(out)["year"] == 2022

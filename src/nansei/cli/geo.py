@@ -208,8 +208,12 @@ def coverage(
         common.unknown(error)
     except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole
         common.fail(str(error))
-    _write_maps(results, catalog, geojson, png, html)
+    failed = _write_maps(results, catalog, geojson, png, html)
     records = [r.record() for r in results]
+    if failed:  # the coverage was computed: still print --json, then say what failed
+        if json_out:
+            common.emit_json(records[0] if compare is None else {"years": records})
+        common.fail(failed)
     if json_out:
         common.emit_json(records[0] if compare is None else {"years": records})
         return
@@ -224,9 +228,10 @@ def coverage(
 
 def _write_maps(
     results: list[Any], catalog: Any, geojson: Path | None, png: Path | None, html: Path | None
-) -> None:
+) -> str | None:
+    """Write the maps asked for; the error message if one could not be written."""
     if not (geojson or png or html):
-        return
+        return None
     from nansei import maps  # matplotlib and plotly load only when a map is asked for
 
     try:
@@ -239,9 +244,10 @@ def _write_maps(
         if html:
             maps.write_html(results[0], catalog, html)
     except OutputError as error:
-        common.fail(str(error))
+        return str(error)
     except OSError as error:
-        common.fail(f"cannot write the map: {error.strerror or error}")
+        return f"cannot write the map: {error.strerror or error}"
+    return None
 
 
 def _print_coverage(record: dict[str, Any]) -> None:
