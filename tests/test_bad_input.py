@@ -588,3 +588,13 @@ def test_3_coverage_json_is_printed_when_a_map_cannot_be_written(tmp_path, capsy
     )
     one_line_error(code, err, "No space left")
     assert json.loads(out)["year"] == 2022
+
+
+def test_9_a_bad_site_or_system_adds_no_follow_on_problems(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text(
+        "sites:\n  - id: kengun\n    lat: abc\n"
+        "entities:\n  - id: type12-original\n    params:\n      range_km: {value: nope}\n"
+    )
+    code, _, err = nansei(capsys, "--catalog", tmp_path, "data", "validate")
+    assert code == 2 and "2 problem" in err, err
+    assert "unknown" not in err
