@@ -598,3 +598,10 @@ def test_9_a_bad_site_or_system_adds_no_follow_on_problems(tmp_path, capsys):
     code, _, err = nansei(capsys, "--catalog", tmp_path, "data", "validate")
     assert code == 2 and "2 problem" in err, err
     assert "unknown" not in err
+
+
+def test_fuzz_found_a_subnormal_arrival_rate(tmp_path, capsys):
+    document = scenario_doc()
+    document["threat"]["groups"][0]["arrivals_per_day"] = 5e-324
+    code, _, err = nansei(capsys, "campaign", write_scenario(tmp_path, document), "--reps", "1")
+    one_line_error(code, err, "arrivals_per_day", "use 0")

@@ -79,6 +79,9 @@ MAX_LAUNCHERS = 1_000
 MAX_MISSILES_PER_LAUNCHER = 1_000
 MAX_STOCK = 100_000
 MAX_ARRIVALS_PER_DAY = 100.0
+#: Smallest non-zero arrival rate: one group in ~2,700 years. Smaller rates are zero in
+#: all but name, and the smallest floats (5e-324) broke the arrival sampler.
+MIN_ARRIVALS_PER_DAY = 1e-6
 #: Expected group arrivals per replication, Σ arrivals_per_day × days.
 MAX_EXPECTED_ARRIVALS = 1_000.0
 MAX_DAYS = 365.0
@@ -183,6 +186,11 @@ class ThreatGroup(StrictModel):
 
     @model_validator(mode="after")
     def _group_size(self) -> ThreatGroup:
+        if 0 < self.arrivals_per_day < MIN_ARRIVALS_PER_DAY:
+            raise ValueError(
+                f"arrivals_per_day {self.arrivals_per_day:g} is below {MIN_ARRIVALS_PER_DAY:g} "
+                "(one group in ~2,700 years); use 0 for a group that never comes"
+            )
         ships = sum(self.composition.values())
         if ships > MAX_SHIPS_PER_GROUP:
             raise ValueError(
