@@ -477,7 +477,7 @@ def command_line(draw, workdir: Path) -> list[str]:
     if command in ("campaign", "compare"):
         args = [command, draw(st.sampled_from(["miyako-transit", "yonaguni-gap", "nope"]) | TEXT)]
         reps = draw(st.integers(1, 15).map(str) | OPTION_VALUE)
-        args += ["--reps", reps, "--json"]
+        args += ["--reps", reps] + (["--json"] if draw(st.booleans()) else [])
         if draw(st.booleans()):
             args += ["--seed", value()]
         if command == "campaign" and draw(st.booleans()):
@@ -500,7 +500,8 @@ def command_line(draw, workdir: Path) -> list[str]:
             "salvo",
             str(EXAMPLES / draw(st.sampled_from(["company-vs-sag.yaml", "hughes-example.yaml"]))),
         ]
-        args += ["--reps", draw(st.integers(1, 300).map(str) | OPTION_VALUE), "--json"]
+        args += ["--reps", draw(st.integers(1, 300).map(str) | OPTION_VALUE)]
+        args += ["--json"] if draw(st.booleans()) else []  # tables print user text too
         for option in ("--seed", "--rounds", "--model"):
             if draw(st.booleans()):
                 args += [
@@ -512,7 +513,8 @@ def command_line(draw, workdir: Path) -> list[str]:
         args = ["data", command]
         if command == "list":
             return args + ["--kind", value(), "--json"]
-        return args + [draw(st.sampled_from(["type-055", "2025"]) | OPTION_VALUE), "--json"]
+        shown = draw(st.sampled_from(["type-055", "2025"]) | OPTION_VALUE)
+        return args + [shown] + (["--json"] if draw(st.booleans()) else [])
     if command in ("reach", "distance"):
         count = 2 if command == "reach" else 4
         numbers = [draw(st.floats(-200, 200).map(str) | OPTION_VALUE) for _ in range(count)]
