@@ -434,8 +434,8 @@ def test_7_an_overlay_parameter_typo_is_an_error_with_a_suggestion(tmp_path, cap
 def test_7_an_overlay_may_add_a_parameter_it_declares_new(tmp_path, capsys):
     (tmp_path / "a.yaml").write_text(
         "entities:\n  - id: type12-improved\n    params:\n"
-        "      speed_kn: {value: 500, low: 400, high: 600, unit: kn, sources: [seed-000],"
-        " new: true}\n"
+        "      speed_kn: {value: 500, low: 400, high: 600, unit: kn, sources: [nansei-assumption],"
+        " basis: assumption, note: a what-if speed for the test, new: true}\n"
     )
     code, out, err = nansei(
         capsys, "--catalog", tmp_path, "data", "show", "type12-improved", "--json"

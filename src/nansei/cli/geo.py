@@ -1,4 +1,4 @@
-"""``nansei distance | reach | coverage``: geodesic reach on real coastlines (MODEL.md §2)."""
+"""``nansei distance | reach | coverage``: geodesic reach on real coastlines (docs/model.md §2)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typer.core import TyperCommand
 from nansei.catalog import UnknownIdError
 from nansei.cli import common
 from nansei.io import OutputError, check_output_file
+from nansei.provenance import build_provenance, recording_reads
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 RangeOption = Annotated[
@@ -113,10 +114,12 @@ def reach(
     catalog = common.catalog()
     year_number = common.parse_year(year, known=catalog.postures)
     try:
-        index = ReachIndex.for_posture(catalog, year_number, range_case)
+        with recording_reads() as reads:
+            index = ReachIndex.for_posture(catalog, year_number, range_case)
     except UnknownIdError as error:
         common.unknown(error)
     record = reach_record(index, point_lat, point_lon)
+    record["provenance"] = build_provenance(catalog, reads=reads)
     if json_out:
         common.emit_json(record)
         return
@@ -200,22 +203,25 @@ def coverage(
     except OutputError as error:
         common.fail(str(error))
     try:
-        if compare is None:
-            results = [compute_coverage(catalog, years[0], range_case)]
-        else:
-            results = compute_coverages(catalog, years, range_case)
+        with recording_reads() as reads:
+            if compare is None:
+                results = [compute_coverage(catalog, years[0], range_case)]
+            else:
+                results = compute_coverages(catalog, years, range_case)
     except UnknownIdError as error:
         common.unknown(error)
     except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole
         common.fail(str(error))
-    failed = _write_maps(results, catalog, geojson, png, html)
+    provenance = build_provenance(catalog, reads=reads)
+    failed = _write_maps(results, catalog, geojson, png, html, provenance)
     records = [r.record() for r in results]
+    payload = records[0] if compare is None else {"years": records}
     if failed:  # the coverage was computed: still print --json, then say what failed
         if json_out:
-            common.emit_json(records[0] if compare is None else {"years": records})
+            common.emit_json({**payload, "provenance": provenance})
         common.fail(failed)
     if json_out:
-        common.emit_json(records[0] if compare is None else {"years": records})
+        common.emit_json({**payload, "provenance": provenance})
         return
     if compare is None:
         _print_coverage(records[0])
@@ -227,7 +233,12 @@ def coverage(
 
 
 def _write_maps(
-    results: list[Any], catalog: Any, geojson: Path | None, png: Path | None, html: Path | None
+    results: list[Any],
+    catalog: Any,
+    geojson: Path | None,
+    png: Path | None,
+    html: Path | None,
+    provenance: dict[str, Any],
 ) -> str | None:
     """Write the maps asked for; the error message if one could not be written."""
     if not (geojson or png or html):
@@ -236,13 +247,13 @@ def _write_maps(
 
     try:
         if geojson:
-            maps.write_geojson(results[0], catalog, geojson)
+            maps.write_geojson(results[0], catalog, geojson, provenance)
         if png and len(results) == 1:
-            maps.write_png(results[0], catalog, png)
+            maps.write_png(results[0], catalog, png, provenance)
         elif png:
-            maps.write_comparison_png(results, catalog, png)
+            maps.write_comparison_png(results, catalog, png, provenance)
         if html:
-            maps.write_html(results[0], catalog, html)
+            maps.write_html(results[0], catalog, html, provenance)
     except OutputError as error:
         return str(error)
     except OSError as error:
