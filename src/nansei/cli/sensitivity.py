@@ -17,7 +17,8 @@ from rich.table import Table
 from nansei.campaign import COLUMNS, build_setup
 from nansei.cli import common
 from nansei.cli.campaign import ScenarioArg, _explain, _fail, _load
-from nansei.results import atomic_write, write_json
+from nansei.io import write_file
+from nansei.results import write_json
 from nansei.scenario import ScenarioError
 from nansei.sweep.runner import SchedulerError, run_tasks
 from nansei.sweep.tasks import CampaignModel
@@ -107,6 +108,7 @@ def sensitivity(
     ] = None,
 ) -> None:
     """Which inputs move a campaign metric: one at a time, Morris screening or Sobol."""
+    common.check_workers(workers)
     if method not in METHODS:
         _fail(f"--method {method!r}: allowed: {', '.join(METHODS)}")
     if metric not in COLUMNS:
@@ -270,7 +272,7 @@ def write_chart(path: Path, record: dict[str, Any], limit: int = 15) -> None:
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(f"{record['scenario']} {record['year']}: {method}", fontsize=10)
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    write_file(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110), "--png")
     plt.close(fig)
 
 

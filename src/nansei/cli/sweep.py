@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nansei.cli import common
 from nansei.cli.campaign import _fail, _load
-from nansei.results import atomic_write
+from nansei.io import InputError, parse_yaml, read_input, write_text
 from nansei.scenario import ScenarioError
 from nansei.sweep import store
 from nansei.sweep.runner import SchedulerError, run_tasks
@@ -89,13 +88,12 @@ def sweep(
     json_: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Run a sweep on Dask, one Parquet part per task; re-running resumes."""
+    common.check_workers(workers)
     try:
-        text = sweep_file.read_text(encoding="utf-8")
-        document = yaml.safe_load(text)
-    except OSError as error:
-        _fail(f"{sweep_file}: cannot read: {error.strerror or error}")
-    except yaml.YAMLError as error:
-        _fail(f"{sweep_file}: not valid YAML ({str(error).splitlines()[0]})")
+        text = read_input(sweep_file)
+        document = parse_yaml(text, str(sweep_file))
+    except InputError as error:
+        _fail(str(error))
     out = out if out is not None else sweep_file.with_suffix(".sweep")
     if out.exists() and not out.is_dir():
         _fail(f"--out {out}: exists and is not a directory")
@@ -125,7 +123,7 @@ def sweep(
         parts.mkdir(parents=True, exist_ok=True)
         store.clean_temporary(parts)
         if old is None:
-            atomic_write(out / store.SWEEP_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+            write_text(out / store.SWEEP_FILE, text, "--out")
         manifest = {
             "identity": identity,
             "sweep_file": str(sweep_file),

@@ -9,7 +9,7 @@ Layout of ``DIR``::
     sweep.duckdb       views ``results`` (the parts) and ``summary`` over the files above
 
 Every file is written under a temporary name and renamed into place
-(:func:`nansei.results.atomic_write`), so a part that exists is finished: a sweep killed
+(:func:`nansei.io.write_file`), so a part that exists is finished: a sweep killed
 at any moment (Ctrl-C, SIGKILL) resumes by skipping the parts that exist, and leftover
 temporary files (``.*.tmp``) are never read as parts. :func:`connect` builds the views
 afresh over whatever directory it is given, so a moved store still answers queries.
@@ -30,7 +30,8 @@ import pyarrow.parquet as pq
 
 from nansei.campaign.engine import COLUMNS
 from nansei.campaign.summary import DIGITS, summarize
-from nansei.results import atomic_write, write_json, write_parquet
+from nansei.io import write_file
+from nansei.results import write_json, write_parquet
 from nansei.sweep.tasks import CampaignPoint, run_point
 
 __all__ = [
@@ -158,7 +159,7 @@ def write_summary(directory: Path, keys: Sequence[str]) -> Path:
     """``summary.parquet`` from the parts (values depend only on the parts' contents)."""
     table = summary_table(read_results(directory), keys)
     built = pa.table({name: pa.array(values) for name, values in table.items()})
-    return atomic_write(directory / SUMMARY, lambda tmp: pq.write_table(built, tmp))
+    return write_file(directory / SUMMARY, lambda tmp: pq.write_table(built, tmp))
 
 
 def _views(connection, directory: Path) -> None:

@@ -33,7 +33,8 @@ from scipy import stats
 
 from nansei.campaign.setup import CampaignSetup
 from nansei.catalog import Catalog
-from nansei.scenario import Scenario, ScenarioError, ScenarioProblem
+from nansei.problems import Problem
+from nansei.scenario import Scenario, ScenarioError
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -245,7 +246,7 @@ def check_read(factors: Sequence[Factor], setups: Sequence[CampaignSetup], sourc
     """Refuse a catalog factor that no run reads (it could not change anything)."""
     read = set().union(*(setup.params for setup in setups)) if setups else set()
     problems = [
-        ScenarioProblem(
+        Problem.at(
             factor.id,
             f"not read by this run{_close(factor.id, read)} (only parameters "
             "the run reads can move its answer)",
