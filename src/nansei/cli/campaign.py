@@ -7,6 +7,7 @@ one message naming the field and exit code 2, before anything is run or written.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Mapping
@@ -36,7 +37,7 @@ from nansei.scenario import (
     ScenarioError,
     load_scenario,
 )
-from nansei.sweep.runner import run_tasks
+from nansei.sweep.runner import run_tasks, task_client
 from nansei.uncertainty.epistemic import attach, epistemic_band
 from nansei.workload import WorkloadError, campaign_workload, check_workload
 
@@ -387,35 +388,35 @@ def campaign(
         _fail(_explain(error, overrides, "--year" if year is not None else None))
     record = run.record()
     if uncertainty:
-        band = epistemic_for(run, catalog, uncertainty, uncertainty_reps, workers)
-        record = attach(record, band)
+        record = attach(
+            record, epistemic_bands([run], catalog, uncertainty, uncertainty_reps, workers)[0]
+        )
     record["provenance"] = _provenance(run, catalog)
     meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
     meta.update(parquet_metadata(record["provenance"]))
     _finish(record, json_, out_path, run.table, meta, lambda: print_run(run, record))
 
 
-def epistemic_for(
-    run: CampaignRun, catalog: Catalog, samples: int, reps: int | None, workers: int
-) -> dict[str, Any]:
-    """The epistemic band of a run's headline metrics, on the task runner, with a bar."""
-    inner = reps if reps is not None else min(run.replications, 500)
-    with common.progress_bar() as progress:
-        task = progress.add_task(f"posture {run.year} · epistemic samples", total=samples)
-        band, _ = epistemic_band(
-            run.setup,
-            catalog,
-            samples,
-            inner,
-            run.seed,
-            METRICS,
-            functools.partial(
-                run_tasks, workers=workers, progress=lambda n: progress.advance(task, n)
-            ),
-        )
-    for summary in band.values():
-        summary["replications"] = inner
-    return band
+def epistemic_bands(
+    runs: list[CampaignRun], catalog: Catalog, samples: int, reps: int | None, workers: int
+) -> list[dict[str, Any]]:
+    """The epistemic band of each run's headline metrics, on the task runner (one local
+    Dask cluster for all runs when ``workers`` > 1), with a bar per run."""
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(task_client(workers)) if workers > 1 else None
+        progress = stack.enter_context(common.progress_bar())
+        bands = []
+        for run in runs:
+            inner = reps if reps is not None else min(run.replications, 500)
+            task = progress.add_task(f"posture {run.year} · epistemic samples", total=samples)
+            runner = functools.partial(
+                run_tasks, client=client, progress=lambda n, t=task: progress.advance(t, n)
+            )
+            band, _ = epistemic_band(run.setup, catalog, samples, inner, run.seed, METRICS, runner)
+            for summary in band.values():
+                summary["replications"] = inner
+            bands.append(band)
+    return bands
 
 
 def _provenance(run: CampaignRun, catalog: Catalog) -> dict[str, Any]:
@@ -455,8 +456,10 @@ def compare(
     runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
     record = comparison_record(runs)
     if uncertainty:
-        for year, run in runs.items():
-            band = epistemic_for(run, catalog, uncertainty, uncertainty_reps, workers)
+        bands = epistemic_bands(
+            list(runs.values()), catalog, uncertainty, uncertainty_reps, workers
+        )
+        for year, band in zip(runs, bands, strict=True):
             record["years"][str(year)] = attach(record["years"][str(year)], band)
     record["provenance"] = _provenance(next(iter(runs.values())), catalog)
     record["provenance"]["assumption_parameters_used"] = assumption_parameters(
