@@ -58,7 +58,7 @@ def task_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: never clash with another cluster
         silence_logs=logging.ERROR,
     )
     try:
