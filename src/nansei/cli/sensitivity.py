@@ -26,7 +26,7 @@ from nansei.uncertainty.sampling import FactorError, check_read, default_factors
 from nansei.uncertainty.sensitivity import METHODS, analyse
 
 #: Defaults per method: (samples, replications per evaluation).
-DEFAULTS = {"oat": (0, 1000), "morris": (20, 200), "sobol": (64, 200)}
+DEFAULTS = {"oat": (0, 1000), "morris": (20, 200), "sobol": (128, 200)}
 
 WorkersOpt = Annotated[
     int, typer.Option("--workers", min=1, help="Local processes (a Dask LocalCluster if > 1).")
@@ -85,7 +85,7 @@ def sensitivity(
     samples: Annotated[
         int | None,
         typer.Option(
-            "--samples", min=1, help="Morris trajectories (20) or Sobol base samples (64, 2^k)."
+            "--samples", min=1, help="Morris trajectories (20) or Sobol base samples (128, 2^k)."
         ),
     ] = None,
     reps: Annotated[
