@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 #: The fixed vocabulary of units a parameter may carry.
 UNITS: frozenset[str] = frozenset(
@@ -126,6 +126,12 @@ class Entity(_Strict):
         return kind
 
 
+#: Whose a site is. Reach counts only ``threat`` places as "reached": Japan's own and
+#: allied bases and cities (``own``) and third parties (``other``, e.g. Taiwan) are shown
+#: but not counted.
+SITE_SIDES = ("own", "threat", "other")
+
+
 class Site(_Strict):
     id: str
     name: str
@@ -134,6 +140,14 @@ class Site(_Strict):
     lon: float = Field(ge=-180, le=180)
     sources: list[str] = Field(min_length=1)
     note: str = ""
+    #: ``own`` | ``threat`` | ``other``; garrisons and bases are always ``own``.
+    side: Literal["own", "threat", "other"] = "own"
+
+    @model_validator(mode="after")
+    def _own_installations(self) -> Site:
+        if self.kind != "place" and self.side != "own":
+            raise ValueError(f"side: a {self.kind} is always 'own' (only places take a side)")
+        return self
 
 
 class Gate(_Strict):

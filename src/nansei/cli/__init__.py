@@ -57,7 +57,7 @@ def _register() -> None:
 
     data.register(app)
     demo.register(app)
-    for name in ("geo", "salvo", "campaign"):
+    for name in ("geo", "salvo", "campaign", "report"):
         try:
             module = __import__(f"nansei.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
