@@ -130,7 +130,9 @@ def coverage(
     compare: Annotated[
         str | None,
         typer.Option(
-            "--compare", metavar="Y1,Y2", help="Compare posture years side by side (with --png)."
+            "--compare",
+            metavar="Y1,Y2",
+            help="Compare posture years: a table, and maps side by side with --png/--html.",
         ),
     ] = None,
     range_case: RangeOption = "value",
@@ -139,12 +141,20 @@ def coverage(
         Path | None, typer.Option("--geojson", help="Write the coverage as GeoJSON to this file.")
     ] = None,
     png: Annotated[
-        Path | None, typer.Option("--png", help="Write a static map (PNG) to this file.")
+        Path | None,
+        typer.Option(
+            "--png",
+            "--map",
+            help="Write a static map; the extension picks the format (.png, .svg, .pdf).",
+        ),
     ] = None,
     html: Annotated[
         Path | None,
         typer.Option("--html", help="Write an interactive offline map (HTML) to this file."),
     ] = None,
+    dpi: Annotated[
+        int, typer.Option("--dpi", help="Resolution of a raster map, 50..1200 dots per inch.")
+    ] = 150,
 ) -> None:
     """Sea and land reached by a posture year, per unit and in union, gates and places."""
     from nansei.geo import LandDataError, compute_coverage, compute_coverages
@@ -153,13 +163,9 @@ def coverage(
         common.fail("give exactly one of --year Y or --compare Y1,Y2")
     catalog = common.catalog()
     years = [year] if year is not None else _years(compare or "")
-    if compare is not None and (geojson or html):
-        common.fail(
-            "--compare draws a side-by-side PNG (--png) or prints --json; "
-            "use --year for --geojson and --html"
-        )
-    if compare is not None and not (png or json_out):
-        common.fail("--compare needs --png FILE (or --json)")
+    if compare is not None and geojson:
+        common.fail("--geojson holds one posture: use --year Y with --geojson")
+    _check_figure_options(png, dpi)
     try:
         if compare is None:
             results = [compute_coverage(catalog, years[0], range_case)]
@@ -169,7 +175,7 @@ def coverage(
         common.unknown(error)
     except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole
         common.fail(str(error))
-    _write_maps(results, catalog, geojson, png, html)
+    _write_maps(results, catalog, geojson, png, html, dpi)
     records = [r.record() for r in results]
     if json_out:
         common.emit_json(records[0] if compare is None else {"years": records})
@@ -178,27 +184,44 @@ def coverage(
         _print_coverage(records[0])
     else:
         _print_comparison(records)
-    for label, path in (("GeoJSON", geojson), ("PNG", png), ("HTML", html)):
+    for label, path in (("GeoJSON", geojson), ("map", png), ("HTML", html)):
         if path is not None:
             common.err_console.print(f"wrote {label}: {path}", highlight=False)
 
 
+def _check_figure_options(path: Path | None, dpi: int) -> None:
+    """Extension and resolution checked before any work: one message, exit 2."""
+    from nansei.results import FigureFormatError, check_dpi, figure_format
+
+    try:
+        check_dpi(dpi)
+        if path is not None:
+            figure_format(path)
+    except FigureFormatError as error:
+        common.fail(str(error))
+    if path is not None and path.is_dir():
+        common.fail(f"--png {path}: is a directory; give a file name ending .png, .svg or .pdf")
+
+
 def _write_maps(
-    results: list[Any], catalog: Any, geojson: Path | None, png: Path | None, html: Path | None
+    results: list[Any],
+    catalog: Any,
+    geojson: Path | None,
+    png: Path | None,
+    html: Path | None,
+    dpi: int,
 ) -> None:
     if not (geojson or png or html):
         return
-    from nansei import maps  # matplotlib and plotly load only when a map is asked for
+    from nansei.geo import maps  # matplotlib and plotly load only when a map is asked for
 
     try:
         if geojson:
             maps.write_geojson(results[0], catalog, geojson)
-        if png and len(results) == 1:
-            maps.write_png(results[0], catalog, png)
-        elif png:
-            maps.write_comparison_png(results, catalog, png)
+        if png:
+            maps.write_map(results, catalog, png, dpi=dpi)
         if html:
-            maps.write_html(results[0], catalog, html)
+            maps.write_html(results, catalog, html)
     except OSError as error:
         common.fail(f"cannot write {error.filename or 'the map'}: {error.strerror or error}")
 
@@ -246,10 +269,21 @@ def _print_coverage(record: dict[str, Any]) -> None:
             f"{g['covered_fraction_2plus']:.0%}",
         )
     common.console.print(gates)
-    places = Table("place", "nearest unit", "km", "reached by", title="Reference places")
+    threat = record["places_reached"]["threat"]
+    places = Table(
+        "place",
+        "side",
+        "nearest unit",
+        "km",
+        "reached by",
+        title=f"Reference places: threat-side reached {threat['reached']} of {threat['of']} "
+        "(own and third-party places are not counted)",
+    )
     for p in record["places"]:
         km = "" if p["distance_km"] is None else f"{p['distance_km']:.0f}"
-        places.add_row(p["name"], p["nearest_unit"] or "—", km, ", ".join(p["reached_by"]) or "—")
+        places.add_row(
+            p["name"], p["side"], p["nearest_unit"] or "—", km, ", ".join(p["reached_by"]) or "—"
+        )
     common.console.print(places)
     common.console.print(record["land"]["source"], style="dim", highlight=False)
 
@@ -288,15 +322,13 @@ def _print_comparison(records: list[dict[str, Any]]) -> None:
                 ],
             )
         )
-    rows.append(
-        (
-            "reference places reached",
-            [
-                f"{sum(bool(p['reached_by']) for p in r['places'])} of {len(r['places'])}"
-                for r in records
-            ],
+    for side, label in (("threat", "threat-side places reached"), ("own", "own places in reach")):
+        rows.append(
+            (
+                label,
+                ["{reached} of {of}".format(**r["places_reached"][side]) for r in records],
+            )
         )
-    )
     for label, values in rows:
         table.add_row(label, *values)
     common.console.print(table)

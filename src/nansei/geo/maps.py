@@ -383,13 +383,27 @@ def _geometry_patch(geometry: BaseGeometry, **style: Any) -> Any:
     return PathPatch(MplPath(np.concatenate(vertices), np.concatenate(codes)), **style)
 
 
+_LAND_RINGS: dict[tuple[Any, ...], list[np.ndarray]] = {}
+
+
+def _land_rings(coverage: Coverage, extent: tuple[float, ...]) -> list[np.ndarray]:
+    """Land outlines for a static panel, shared by the panels of one figure (same extent)."""
+    key = (id(coverage.land), extent)
+    if key not in _LAND_RINGS:
+        width = extent[2] - extent[0]
+        # ~1/1000 of the panel width: below a pixel at 300 dpi on a 7-inch panel.
+        land = _land_for_map(coverage, extent, tolerance_deg=width / 1000.0, min_area_deg2=2e-4)
+        _LAND_RINGS.clear()  # one figure's worth is enough; never grows
+        _LAND_RINGS[key] = [np.asarray(p.exterior.coords) for p in land]
+    return _LAND_RINGS[key]
+
+
 def _draw_panel(
     ax: Any, coverage: Coverage, catalog: Catalog, extent: Sequence[float], colours: dict[str, str]
 ) -> None:
     from matplotlib.collections import PolyCollection
 
     lon_min, lat_min, lon_max, lat_max = extent
-    width = lon_max - lon_min
     ax.set_facecolor(SEA)
     view = shapely.box(*extent).buffer(0.5)
     for level, fill in zip(sorted(coverage.depth_projected), DEPTH_FILLS, strict=False):
@@ -397,10 +411,8 @@ def _draw_panel(
         patch = _geometry_patch(region, facecolor=fill, edgecolor="none", alpha=DEPTH_ALPHA)
         if patch is not None:
             patch.set_zorder(1)
-            ax.add_patch(patch)
-    # ~1/1000 of the panel width: below a pixel at 300 dpi on a 7-inch panel.
-    land = _land_for_map(coverage, extent, tolerance_deg=width / 1000.0, min_area_deg2=2e-4)
-    rings = [np.asarray(p.exterior.coords) for p in land]
+            ax.add_artist(patch)  # not add_patch: the limits are set below, not from data
+    rings = _land_rings(coverage, tuple(extent))
     ax.add_collection(
         PolyCollection(rings, facecolors=LAND, edgecolors=COAST, linewidths=0.3, zorder=2)
     )

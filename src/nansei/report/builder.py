@@ -177,6 +177,10 @@ class ReportBuilder:
 
     def _figure(self, stem: str, fig: Any) -> bytes:
         """Write ``figures/STEM.svg`` and ``.png``; returns the PNG bytes."""
+        if fig.get_layout_engine() is not None:
+            # Lay out once, then keep it: each save would otherwise solve the layout again.
+            fig.canvas.draw()
+            fig.set_layout_engine("none")
         png = b""
         for fmt in ("svg", "png"):
             data = figure_bytes(fig, fmt, self.inputs.dpi)
