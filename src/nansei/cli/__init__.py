@@ -65,6 +65,8 @@ def _register() -> None:
                 raise
             continue
         module.register(app)
+    # Every command that prints a table takes --csv FILE and --markdown (common.TableConsole).
+    common.add_table_options(app, skip=frozenset({"report", "distance", "validate"}))
 
 
 _register()
