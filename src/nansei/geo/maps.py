@@ -25,6 +25,7 @@ base map (a topojson file it would fetch from a CDN) is switched off.
 
 from __future__ import annotations
 
+import errno
 import html as html_lib
 import json
 import math
@@ -68,7 +69,13 @@ LABEL_RADII_PT = (3.0, 7.0, 12.0, 18.0, 26.0, 36.0, 48.0, 62.0)
 
 
 def _write_atomic(path: Path | str, data: bytes) -> None:
-    """Write bytes to ``path`` via a temporary file in the same directory and a rename."""
+    """Write bytes to ``path`` via a temporary file in the same directory and a rename.
+
+    A map goes where the user pointed; a missing directory is an error, not created.
+    """
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such directory", str(parent))
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
@@ -624,27 +631,36 @@ def coverage_map_figure(
     lon_span = extent[2] - extent[0]
     lat_span = (extent[3] - extent[1]) / math.cos(math.radians((extent[1] + extent[3]) / 2))
     panels = len(coverages)
-    # Up to three panels in a row; four make a 2 × 2 grid, more fill rows of three.
-    ncols = panels if panels <= 3 else (2 if panels == 4 else 3)
-    nrows = math.ceil(panels / ncols)
-    panel_w = 6.0 if ncols < 3 else 4.8
+    panel_w = 6.0 if panels < 3 or panels == 4 else 4.8
     panel_h = panel_w * lat_span / lon_span
     entries = max(len(_systems_by_year(coverages)) * 2, 7, len(coverages[0].gates))
     legend_h = 0.35 + 0.13 * entries
-    width = max(panel_w * ncols + 0.5, 7.2)
-    height = (panel_h + 0.6) * nrows + legend_h + 0.5
-    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(
-        nrows + 1, 6 * ncols, height_ratios=[panel_h + 0.6] * nrows + [legend_h]
-    )
-    map_axes = [
-        fig.add_subplot(grid[i // ncols, 6 * (i % ncols) : 6 * (i % ncols) + 6])
-        for i in range(panels)
-    ]
-    legend_axes = [
-        fig.add_subplot(grid[nrows, 2 * ncols * i : 2 * ncols * (i + 1)]) for i in range(3)
-    ]
+    if panels == 1:
+        # One map: the three legends stacked in a column to its right.
+        fig = Figure(figsize=(panel_w + 3.9, panel_h + 1.1), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        grid = fig.add_gridspec(3, 2, width_ratios=[panel_w, 3.7])
+        map_axes = [fig.add_subplot(grid[:, 0])]
+        legend_axes = [fig.add_subplot(grid[i, 1]) for i in range(3)]
+    else:
+        # Up to three panels in a row; four make a 2 × 2 grid, more fill rows of three;
+        # the legends share a row underneath.
+        ncols = panels if panels <= 3 else (2 if panels == 4 else 3)
+        nrows = math.ceil(panels / ncols)
+        width = panel_w * ncols + 0.5
+        height = (panel_h + 0.6) * nrows + legend_h + 0.5
+        fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        grid = fig.add_gridspec(
+            nrows + 1, 6 * ncols, height_ratios=[panel_h + 0.6] * nrows + [legend_h]
+        )
+        map_axes = [
+            fig.add_subplot(grid[i // ncols, 6 * (i % ncols) : 6 * (i % ncols) + 6])
+            for i in range(panels)
+        ]
+        legend_axes = [
+            fig.add_subplot(grid[nrows, 2 * ncols * i : 2 * ncols * (i + 1)]) for i in range(3)
+        ]
     colours = system_colours(catalog)
     scale_artists = {}
     for ax, coverage in zip(map_axes, coverages, strict=True):
