@@ -11,9 +11,8 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from nansei.geo import maps
 from nansei.catalog import default_catalog
-from nansei.geo import compute_coverage, compute_coverages
+from nansei.geo import compute_coverage, compute_coverages, maps
 
 
 @pytest.fixture(scope="module")
