@@ -78,10 +78,10 @@ def percent(value: float, src: str, path: str) -> Markup:
     )
 
 
-def count(value: int, path: str) -> Markup:
-    """The length of the list at ``path`` in coverage.json, tagged like :func:`num`."""
+def count(value: int, path: str, src: str = "coverage") -> Markup:
+    """The length of the list at ``path`` in a JSON payload, tagged like :func:`num`."""
     return Markup(
-        f'<span class="num" data-src="coverage" data-path="{escape(path)}" data-agg="len" '
+        f'<span class="num" data-src="{escape(src)}" data-path="{escape(path)}" data-agg="len" '
         f'data-value="{value}" data-digits="0">{value}</span>'
     )
 
@@ -606,7 +606,16 @@ class ReportBuilder:
                         ],
                     }
                 )
-        engaged = [{"year": y, "units": run.year_record(y).get("units_engaged", [])} for y in years]
+        engaged = []
+        for y in years:
+            units = run.year_record(y).get("units_engaged", [])
+            engaged.append(
+                {
+                    "year": y,
+                    "units": units,
+                    "count": count(len(units), run.path(y, "units_engaged"), "summary"),
+                }
+            )
         return {
             "available": True,
             "years": years,
