@@ -567,13 +567,16 @@ class ReportBuilder:
             ],
             csv_rows,
         )
-        censored = [
-            Markup(
-                f"{escape(metric_label(m))} {escape(y)}: "
-                f"{percent(c, 'summary', run.path(y, 'metrics', m, 'censored'))}"
-            )
-            for m, y, c in footnotes
-        ]
+        censored = []
+        for metric in dict.fromkeys(m for m, _y, _c in footnotes):
+            shares = [
+                Markup(
+                    f"{escape(y)}: {percent(c, 'summary', run.path(y, 'metrics', m, 'censored'))}"
+                )
+                for m, y, c in footnotes
+                if m == metric
+            ]
+            censored.append({"label": metric_label(metric), "shares": shares})
         charts = []
         if run.columns:
             self.log("campaign: distribution figures")
