@@ -762,6 +762,19 @@ def _ring_lists(polygons: Sequence[BaseGeometry]) -> tuple[list[float | None], .
     return lons, lats
 
 
+_HTML_LAND: dict[tuple[Any, ...], tuple[list[float | None], ...]] = {}
+
+
+def _html_land(coverage: Coverage, box: tuple[float, ...]) -> tuple[list[float | None], ...]:
+    """Land rings for an HTML map, shared by maps of one extent (years compared)."""
+    key = (id(coverage.land), box)
+    if key not in _HTML_LAND:
+        land = _land_for_map(coverage, box, tolerance_deg=0.01, min_area_deg2=5e-4)
+        _HTML_LAND.clear()
+        _HTML_LAND[key] = _ring_lists(land)
+    return _HTML_LAND[key]
+
+
 def _source_titles(catalog: Catalog, ids: Sequence[str]) -> str:
     titles = []
     for source_id in ids:
@@ -817,8 +830,7 @@ def coverage_figure(
                 hoverinfo="skip",
             )
         )
-    land = _land_for_map(coverage, land_box, tolerance_deg=0.01, min_area_deg2=5e-4)
-    land_lons, land_lats = _ring_lists(land)
+    land_lons, land_lats = _html_land(coverage, land_box)
     fig.add_trace(
         go.Scattergeo(
             lon=land_lons,

@@ -339,7 +339,7 @@ class ReportBuilder:
 
     def reach(self) -> dict[str, Any]:
         from nansei.geo import compute_coverages
-        from nansei.geo.maps import coverage_figure, coverage_map_figure, plotly_div
+        from nansei.geo.maps import coverage_figure, coverage_map_figure, map_extent, plotly_div
 
         years = self._posture_years()
         if not years:
@@ -359,7 +359,11 @@ class ReportBuilder:
             {
                 "year": c.year,
                 "div": Markup(
-                    plotly_div(coverage_figure(c, self.catalog), f"reach-map-{c.year}", "map")
+                    plotly_div(
+                        coverage_figure(c, self.catalog, map_extent(coverages)),
+                        f"reach-map-{c.year}",
+                        "map",
+                    )
                 ),
             }
             for c in shown
