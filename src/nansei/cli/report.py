@@ -60,7 +60,7 @@ def fresh_run(
     catalog = common.catalog()
     scenario = _load(scenario_name)
     year_list = parse_years(years, catalog)
-    overrides = parse_sets(sets, catalog)
+    overrides = parse_sets(sets)
     runs = run_comparison(
         scenario, catalog, year_list, reps, seed, overrides, workers, scenario_name
     )

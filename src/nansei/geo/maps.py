@@ -670,8 +670,9 @@ def coverage_map_figure(
     fig.suptitle(title, fontsize=11, weight="bold")
     fig.get_layout_engine().set(h_pad=0.04, w_pad=0.04)
     fig.text(0.5, 0.004, " ", fontsize=6.3)  # reserves the source line's height in the layout
-    # Fix the layout, then place labels against the final positions.
-    fig.canvas.draw()
+    # Fix the layout (solved without rendering the land), then place labels against the
+    # final positions.
+    fig.get_layout_engine().execute(fig)
     fig.set_layout_engine("none")
     renderer = fig.canvas.get_renderer()
     omitted = 0

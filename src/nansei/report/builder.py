@@ -179,7 +179,7 @@ class ReportBuilder:
         """Write ``figures/STEM.svg`` and ``.png``; returns the PNG bytes."""
         if fig.get_layout_engine() is not None:
             # Lay out once, then keep it: each save would otherwise solve the layout again.
-            fig.canvas.draw()
+            fig.get_layout_engine().execute(fig)
             fig.set_layout_engine("none")
         png = b""
         for fmt in ("svg", "png"):
