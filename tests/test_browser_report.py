@@ -70,7 +70,8 @@ def test_report_opens_offline(tmp_path):
             plots = page.locator(".js-plotly-plot").count()
             drawn = page.evaluate(
                 "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                ".filter(p => p.querySelector('.main-svg') && p.getBoundingClientRect().height > 200)"
+                ".filter(p => p.querySelector('.main-svg')"
+                " && p.getBoundingClientRect().height > 200)"
                 ".length"
             )
             visible = {}

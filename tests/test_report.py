@@ -172,13 +172,19 @@ def test_answer_states_numbers_with_intervals(report_dir):
 def test_parameters_and_reproducibility(report_dir):
     html = (report_dir / "report.html").read_text(encoding="utf-8")
     section = html[html.index('id="parameters"') : html.index('id="reproducibility"')]
-    for param in ("type12-improved.range_km", "type-052d.", "survival.p_detect", "isr.p_cue"):
+    for param in ("type12-improved.range_km", "type-052d.", "survival.p_detect", "isr."):
         assert param in section
     assert "basis-assumption" in section and "basis-sourced" in section
+    summary = json.loads((report_dir / "summary.json").read_text())
+    read = {p for record in summary["years"].values() for p in record.get("parameters_read", {})}
+    for param in read:  # every parameter the run read, from its own JSON
+        assert f"<code>{param}</code>" in section
+    rows = (report_dir / "tables" / "parameters.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(read)
     repro = html[html.index('id="reproducibility"') :]
     summary = json.loads((report_dir / "summary.json").read_text())
     assert str(summary["seed"]) in repro and "catalog digest" in repro
-    assert "matches the scenario shown" in repro
+    assert "matches the scenario shown and this catalog" in repro
     assert "nansei compare miyako-transit --years 2022,2026 --reps 60" in repro
 
 

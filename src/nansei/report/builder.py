@@ -754,56 +754,89 @@ class ReportBuilder:
             ],
         }
 
+    def _parameters_read(self) -> dict[str, list[float]] | None:
+        """``parameters_read`` of every year in the run's JSON (id → values, one per year
+        that read it), or ``None`` when the JSON does not record it."""
+        if self.run is None:
+            return None
+        read: dict[str, list[float]] = {}
+        for year in self.run.years():
+            record = self.run.year_record(year).get("parameters_read")
+            if not isinstance(record, dict):
+                return None
+            for param_id, value in record.items():
+                read.setdefault(param_id, []).append(value)
+        return read
+
     def parameters(self) -> dict[str, Any]:
-        entity_ids = self._entities_used()
         overrides = dict((self.run.summary.get("overrides") if self.run else None) or {})
         if self.inputs.scenario is not None:
             overrides = {**self.inputs.scenario.overrides, **overrides}
+        read = self._parameters_read()
+        if read is not None:
+            source = "read"
+            ids = sorted(read)
+        else:
+            source = "entities"
+            ids = [
+                f"{entity_id}.{name}"
+                for entity_id in self._entities_used()
+                if entity_id in self.catalog.entities
+                for name in self.catalog.entities[entity_id].params
+            ]
         rows = []
         csv_rows = []
-        for entity_id in entity_ids:
+        for param_id in ids:
+            entity_id = param_id.partition(".")[0]
             entity = self.catalog.entities.get(entity_id)
-            if entity is None:
-                continue
-            for name, param in entity.params.items():
-                param_id = f"{entity_id}.{name}"
-                basis = "assumption" if set(param.sources) <= {ASSUMPTION_SOURCE} else "sourced"
-                used = overrides.get(param_id, param.value)
-                rows.append(
-                    {
-                        "id": param_id,
-                        "entity": entity.name,
-                        "value": used,
-                        "catalog_value": param.value,
-                        "overridden": param_id in overrides,
-                        "low": param.low,
-                        "high": param.high,
-                        "unit": param.unit,
-                        "basis": basis,
-                        "sources": list(param.sources),
-                        "note": param.note,
-                    }
-                )
-                csv_rows.append(
-                    [
-                        param_id,
-                        used,
-                        param.value,
-                        param.low,
-                        param.high,
-                        param.unit,
-                        basis,
-                        " ".join(param.sources),
-                        param.note,
-                    ]
-                )
+            param = entity.params.get(param_id.partition(".")[2]) if entity else None
+            if read is not None:
+                values = list(dict.fromkeys(read[param_id]))
+            else:
+                values = [overrides.get(param_id, param.value if param else None)]
+            used = values[0] if len(values) == 1 else None
+            shown = " / ".join(f"{v:g}" for v in values if v is not None)
+            catalog_value = param.value if param else None
+            basis = (
+                ("assumption" if set(param.sources) <= {ASSUMPTION_SOURCE} else "sourced")
+                if param
+                else "not in this catalog"
+            )
+            rows.append(
+                {
+                    "id": param_id,
+                    "value": shown,
+                    "catalog_value": catalog_value,
+                    "overridden": param_id in overrides
+                    or (catalog_value is not None and any(v != catalog_value for v in values)),
+                    "low": param.low if param else None,
+                    "high": param.high if param else None,
+                    "unit": param.unit if param else "",
+                    "basis": basis,
+                    "sources": list(param.sources) if param else [],
+                    "note": param.note if param else "",
+                }
+            )
+            csv_rows.append(
+                [
+                    param_id,
+                    used if used is not None else shown,
+                    catalog_value,
+                    rows[-1]["low"],
+                    rows[-1]["high"],
+                    rows[-1]["unit"],
+                    basis,
+                    " ".join(rows[-1]["sources"]),
+                    rows[-1]["note"],
+                ]
+            )
         csv_name = self._table(
             "parameters",
             ["id", "value", "catalog_value", "low", "high", "unit", "basis", "sources", "note"],
             csv_rows,
         )
         assumed = sum(r["basis"] == "assumption" for r in rows)
-        return {"rows": rows, "csv": csv_name, "assumed": assumed, "entities": entity_ids}
+        return {"rows": rows, "csv": csv_name, "assumed": assumed, "source": source}
 
     def _entities_used(self) -> list[str]:
         """Catalog entries the run reads: each unit's missile system, each ship class of
@@ -836,7 +869,7 @@ class ReportBuilder:
         return ids
 
     def reproducibility(self) -> dict[str, Any]:
-        from nansei.scenario import scenario_hash
+        from nansei.campaign import build_setup
 
         run = self.run
         items: list[tuple[str, Any]] = [
@@ -872,10 +905,10 @@ class ReportBuilder:
                             scenario = scenario.with_year(int(year))
                         scenario = scenario.with_overrides(summary.get("overrides") or {})
                         status = (
-                            "matches the scenario shown"
-                            if scenario_hash(scenario) == recorded
-                            else "DIFFERS from the scenario shown: parameters below may not "
-                            "be the ones this run used"
+                            "matches the scenario shown and this catalog"
+                            if build_setup(scenario, self.catalog).scenario_hash == recorded
+                            else "DIFFERS from the scenario shown or this catalog: the "
+                            "parameters below may not be the ones this run used"
                         )
                     except Exception as error:  # a scenario that no longer validates
                         status = f"not checked ({error})"
