@@ -683,7 +683,7 @@ class ReportBuilder:
                     plotly_div(
                         figures.tornado_plotly(oat_rows, str(result.get("metric")), base),
                         f"tornado-{index + 1}",
-                        "chart",
+                        "tornado",
                     )
                 )
             for p in params:
