@@ -19,23 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = [
-    "DPI_RANGE",
-    "FIGURE_FORMATS",
-    "FigureFormatError",
-    "atomic_write",
-    "check_dpi",
-    "figure_format",
-    "write_figure",
-    "write_json",
-    "write_parquet",
-]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+__all__ = ["atomic_write", "write_json", "write_parquet"]
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
@@ -47,12 +31,21 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
+        # mkstemp creates the file private (0600); a result file gets the permissions
+        # any new file would get here (0666 less the umask).
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: str | os.PathLike[str], payload: Any) -> Path:
@@ -76,59 +69,3 @@ def write_parquet(
     if metadata:
         table = table.replace_schema_metadata({str(k): str(v) for k, v in metadata.items()})
     return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
-
-
-# -- figures ---------------------------------------------------------------------------
-
-#: Figure formats a path's extension may ask for (matplotlib writes each natively).
-FIGURE_FORMATS = ("png", "svg", "pdf")
-
-#: Resolution bounds for raster output, dots per inch: below 50 text is unreadable,
-#: above 1200 a map is hundreds of megapixels for no visible gain.
-DPI_RANGE = (50, 1200)
-
-
-class FigureFormatError(ValueError):
-    """A figure path or resolution nansei cannot write; the message names what is allowed."""
-
-
-def figure_format(path: str | os.PathLike[str]) -> str:
-    """``png``, ``svg`` or ``pdf`` from the file's extension (case-insensitive)."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in FIGURE_FORMATS:
-        allowed = ", ".join(f".{f}" for f in FIGURE_FORMATS)
-        shown = f".{suffix}" if suffix else "no extension"
-        raise FigureFormatError(f"{path}: {shown} is not a figure format nansei writes ({allowed})")
-    return suffix
-
-
-def check_dpi(dpi: int) -> int:
-    low, high = DPI_RANGE
-    if not low <= dpi <= high:
-        raise FigureFormatError(f"--dpi {dpi} is outside [{low}, {high}] (dots per inch)")
-    return dpi
-
-
-def figure_bytes(figure: Any, fmt: str, dpi: int) -> bytes:
-    """A matplotlib figure rendered to ``fmt`` bytes. SVG keeps text as text (searchable,
-    editable, small); PDF and SVG carry no creation date, so equal figures are equal files."""
-    import io
-
-    buffer = io.BytesIO()
-    metadata = {"Date": None} if fmt in ("svg", "pdf") else None
-    kwargs: dict[str, Any] = {"format": fmt, "dpi": dpi, "metadata": metadata}
-    if fmt == "png":
-        kwargs.pop("metadata")  # (PIL's optimize pass would triple the time for ~10% smaller)
-    import matplotlib
-
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "nansei"}):
-        figure.savefig(buffer, **kwargs)
-    return buffer.getvalue()
-
-
-def write_figure(path: str | os.PathLike[str], figure: Any, dpi: int = 150) -> Path:
-    """Write a matplotlib figure in the format its extension names, atomically."""
-    fmt = figure_format(path)
-    check_dpi(dpi)
-    data = figure_bytes(figure, fmt, dpi)
-    return atomic_write(path, lambda tmp: tmp.write_bytes(data))

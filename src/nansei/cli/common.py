@@ -110,7 +110,7 @@ def write_table_csv(table: Table) -> Path:
     import csv
     import io
 
-    from nansei.results import atomic_write
+    from nansei.figure_files import write_text_file
 
     base = STATE.table_csv
     assert base is not None
@@ -126,7 +126,7 @@ def write_table_csv(table: Table) -> Path:
     writer.writerows(rows)
     text = buffer.getvalue()
     try:
-        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_text_file(path, text)
     except OSError as error:
         fail(f"--csv {path}: cannot write: {error.strerror or error}")
     err_console.print(f"wrote table: {path}", highlight=False)

@@ -191,7 +191,7 @@ def coverage(
 
 def _check_figure_options(path: Path | None, dpi: int) -> None:
     """Extension and resolution checked before any work: one message, exit 2."""
-    from nansei.results import FigureFormatError, check_dpi, figure_format
+    from nansei.figure_files import FigureFormatError, check_dpi, figure_format
 
     try:
         check_dpi(dpi)

@@ -32,7 +32,7 @@ def check_out(out: Path) -> None:
 
 
 def check_dpi(dpi: int) -> None:
-    from nansei.results import DPI_RANGE
+    from nansei.figure_files import DPI_RANGE
 
     low, high = DPI_RANGE
     if not low <= dpi <= high:
@@ -84,8 +84,8 @@ def render(
     """Build the report, translating write failures into one message."""
     import yaml
 
+    from nansei.figure_files import FigureFormatError
     from nansei.report import ReportInputs, build_report
-    from nansei.results import FigureFormatError
 
     scenario_yaml = None
     if scenario is not None and write_run:

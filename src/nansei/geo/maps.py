@@ -40,10 +40,10 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from nansei.catalog import Catalog
+from nansei.figure_files import check_dpi, figure_bytes, figure_format, write_bytes_file
 from nansei.geo.coverage import Coverage
 from nansei.geo.geodesy import destination
 from nansei.geo.land import source_line
-from nansei.results import atomic_write, check_dpi, figure_bytes, figure_format
 
 SEA = "#dde9f3"
 LAND = "#efece2"
@@ -76,7 +76,7 @@ def _write_atomic(path: Path | str, data: bytes) -> None:
     parent = Path(path).parent
     if not parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such directory", str(parent))
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    write_bytes_file(path, data)
 
 
 def system_colours(catalog: Catalog) -> dict[str, str]:

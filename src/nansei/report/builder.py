@@ -30,9 +30,10 @@ from markupsafe import Markup, escape
 
 import nansei
 from nansei.catalog import Catalog
+from nansei.figure_files import check_dpi, figure_bytes, write_bytes_file, write_text_file
 from nansei.report import figures
 from nansei.report.data import RunData
-from nansei.results import atomic_write, check_dpi, figure_bytes, write_json, write_parquet
+from nansei.results import write_json, write_parquet
 
 REPORT_FILE = "report.html"
 COVERAGE_FILE = "coverage.json"
@@ -110,11 +111,13 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text_file(path, text)
 
 
 def _write_bytes(path: Path, data: bytes) -> Path:
-    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_bytes_file(path, data)
 
 
 # -- provenance ------------------------------------------------------------------------
