@@ -166,8 +166,10 @@ def report(
     ] = 150,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes for the runs.")] = 1,
 ) -> None:
-    """Write an offline HTML report (answer, posture, reach, campaign, sensitivity,
-    parameters, reproducibility) with figures and CSV tables beside it."""
+    """Write the offline HTML report with its figures (SVG, PNG) and tables (CSV).
+
+    Sections: answer, posture, reach, campaign, sensitivity, parameters, reproducibility.
+    """
     from nansei.report import ReportInputError, load_run_dir, load_sensitivity
     from nansei.scenario import ScenarioError, load_scenario
 
