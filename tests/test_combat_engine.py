@@ -1,5 +1,5 @@
 """The stochastic salvo engine against closed forms, exact enumerations, Hughes' mean
-limit and the scalar reference (MODEL.md §3).
+limit and the scalar reference (docs/model.md §3).
 
 Tolerances: a mean is checked within 5 standard errors (a false alarm about once in
 1.7 million checks); a distribution by Pearson's chi-square with p > 1e-4 at a fixed

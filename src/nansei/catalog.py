@@ -1,4 +1,4 @@
-"""The sourced parameter catalog: the one place numbers live (MODEL.md §1).
+"""The sourced parameter catalog: the one place numbers live (docs/model.md §1).
 
 The catalog is a directory of YAML files. Each file holds any of the top-level
 sections ``sources``, ``entities``, ``sites``, ``gates``, ``postures`` and
@@ -10,15 +10,27 @@ can change one assumption with a three-line file.
 
 Every problem found while loading is collected as a :class:`Problem` naming the
 file and the field path; :class:`CatalogError` carries all of them.
+
+Evidence rules. A source is either a ``publication`` (exact title, publisher, a full
+date ``YYYY-MM-DD`` — or a year/month when a stable identifier such as a DOI, ISBN or
+volume/issue pins it — and a URL or that identifier) or an ``assumption`` (a title and
+its reasoning). Every parameter states its ``basis``: ``sourced`` (at least one
+publication cited), ``derived`` (a ``formula`` over ``inputs``, which must be existing
+parameter ids) or ``assumption`` (an assumption source cited and the reasoning in
+``note``). An overlay may change a parameter's value, never its unit.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
+import json
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -73,13 +85,59 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: How a parameter's value is known.
+BASES = ("sourced", "derived", "assumption")
+#: What a source is: something published a reader can find, or a modelling assumption.
+SOURCE_KINDS = ("publication", "assumption")
+
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
+
+
 class Source(_Strict):
+    """A public source (``kind: publication``) or a named modelling assumption."""
+
     id: str
+    kind: Literal["publication", "assumption"] = "publication"
     title: str
-    publisher: str
+    publisher: str = ""
+    author: str = ""
     date: str = ""
     url: str = ""
+    identifier: str = ""
+    reasoning: str = ""
     note: str = ""
+
+    def evidence_problems(self) -> list[tuple[str, str]]:
+        """(field, message) for each evidence rule this source breaks."""
+        out: list[tuple[str, str]] = []
+        if not self.title.strip():
+            out.append(("title", "a source needs its exact title"))
+        if self.kind == "assumption":
+            if not self.reasoning.strip():
+                out.append(("reasoning", "an assumption needs its reasoning"))
+            return out
+        if not self.publisher.strip():
+            out.append(("publisher", "a publication needs its publisher"))
+        if not (self.url.strip() or self.identifier.strip()):
+            out.append(
+                ("url", "a publication needs a URL or a stable identifier (DOI, ISBN, report no.)")
+            )
+        if self.url and not self.url.startswith(("https://", "http://")):
+            out.append(("url", f"not a web address: {self.url!r}"))
+        if _FULL_DATE.match(self.date):
+            pass
+        elif _PARTIAL_DATE.match(self.date) and self.identifier.strip():
+            pass  # a journal issue, book or database release: the identifier pins it
+        else:
+            out.append(
+                (
+                    "date",
+                    f"needs a full date YYYY-MM-DD (a year or month only with an identifier), "
+                    f"got {self.date!r}",
+                )
+            )
+        return out
 
 
 class Param(_Strict):
@@ -90,6 +148,9 @@ class Param(_Strict):
     high: float
     unit: str
     sources: list[str] = Field(min_length=1)
+    basis: Literal["sourced", "derived", "assumption"]
+    formula: str = ""
+    inputs: list[str] = Field(default_factory=list)
     note: str = ""
 
     @field_validator("value", "low", "high")
@@ -241,6 +302,11 @@ class BudgetSeries(_Strict):
         return unit
 
 
+#: Parameter ids read through :meth:`Catalog.param` while a recording is active (see
+#: :func:`nansei.provenance.recording_reads`); ``None`` when nothing is recording.
+_READS: ContextVar[set[str] | None] = ContextVar("nansei_catalog_reads", default=None)
+
+
 _MODELS: dict[str, type[BaseModel]] = {
     "sources": Source,
     "entities": Entity,
@@ -300,6 +366,8 @@ class Catalog:
     postures: Mapping[int, Posture]
     budget_series: Mapping[str, BudgetSeries]
     origin: tuple[str, ...] = field(default=())
+    #: Parameter id -> the overlay file whose record set it (bundled values are absent).
+    overlaid: Mapping[str, str] = field(default_factory=dict)
 
     # -- look-ups ------------------------------------------------------------
     def entity(self, entity_id: str) -> Entity:
@@ -332,6 +400,9 @@ class Catalog:
         entity = self.entities.get(entity_id)
         if entity is None or name not in entity.params:
             raise UnknownIdError("parameter", param_id, self.param_ids())
+        reads = _READS.get()
+        if reads is not None:
+            reads.add(param_id)
         return entity.params[name]
 
     def value(self, param_id: str) -> float:
@@ -379,13 +450,35 @@ class Catalog:
             self.postures,
             self.budget_series,
             self.origin,
+            self.overlaid,
         )
 
+    def digest(self) -> str:
+        """SHA-256 (hex) of the resolved catalog content: every record after overlays and
+        overrides, as canonical JSON. Two catalogs that differ in any value differ here."""
+        payload = {
+            section: {
+                str(key): record.model_dump(mode="json")
+                for key, record in getattr(self, section).items()
+            }
+            for section in SECTIONS
+        }
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+
     def counts(self) -> dict[str, int]:
+        publications = [s for s in self.sources.values() if s.kind == "publication"]
+        params = [p for _, p in self.iter_params()]
         return {
             "sources": len(self.sources),
+            "sources_with_url": sum(bool(s.url) for s in publications),
+            "sources_with_identifier_only": sum(
+                bool(s.identifier) and not s.url for s in publications
+            ),
+            "assumption_sources": len(self.sources) - len(publications),
             "entities": len(self.entities),
-            "parameters": sum(len(e.params) for e in self.entities.values()),
+            "parameters": len(params),
+            **{f"parameters_{basis}": sum(p.basis == basis for p in params) for basis in BASES},
             "sites": len(self.sites),
             "gates": len(self.gates),
             "postures": len(self.postures),
@@ -455,9 +548,14 @@ def _merge(base: dict[str, Any], over: dict[str, Any], section: str) -> dict[str
 
 
 def _collect(
-    layers: list[list[tuple[str, dict[str, Any]]]], problems: list[Problem]
+    layers: list[list[tuple[str, dict[str, Any]]]],
+    problems: list[Problem],
+    overlaid: dict[str, str] | None = None,
 ) -> dict[str, dict[Any, tuple[str, str, dict[str, Any]]]]:
-    """Records per section keyed by id: (file, path, raw record); later layers merge over."""
+    """Records per section keyed by id: (file, path, raw record); later layers merge over.
+
+    ``overlaid`` (filled in place): parameter id -> the overlay file that set it."""
+    overlaid = {} if overlaid is None else overlaid
     records: dict[str, dict[Any, tuple[str, str, dict[str, Any]]]] = {s: {} for s in SECTIONS}
     for layer_index, docs in enumerate(layers):
         seen_in_layer: dict[tuple[str, Any], str] = {}
@@ -489,12 +587,45 @@ def _collect(
                         )
                         continue
                     seen_in_layer[(section, key)] = f"{label}: {path}"
+                    if layer_index > 0 and section == "entities":
+                        base = records[section].get(key, (None, None, {}))[2]
+                        _note_overlay(label, path, key, base, record, overlaid, problems)
                     if layer_index > 0 and key in records[section]:
                         _, _, base = records[section][key]
                         records[section][key] = (label, path, _merge(base, record, section))
                     else:
                         records[section][key] = (label, path, record)
     return records
+
+
+def _note_overlay(
+    label: str,
+    path: str,
+    entity_id: Any,
+    base: dict[str, Any],
+    record: dict[str, Any],
+    overlaid: dict[str, str],
+    problems: list[Problem],
+) -> None:
+    """Record which parameters an overlay sets; an overlay may not change a unit (the
+    models read every value in the unit the bundled catalog gives)."""
+    params = record.get("params")
+    if not isinstance(params, dict):
+        return
+    base_params = base.get("params") if isinstance(base.get("params"), dict) else {}
+    for name, fields in params.items():
+        overlaid[f"{entity_id}.{name}"] = label
+        old = base_params.get(name)
+        if isinstance(fields, dict) and isinstance(old, dict) and "unit" in fields:
+            if fields["unit"] != old.get("unit"):
+                problems.append(
+                    Problem(
+                        label,
+                        f"{path}.params.{name}.unit",
+                        f"an overlay may not change a parameter's unit "
+                        f"(bundled: {old.get('unit')!r}, here: {fields['unit']!r})",
+                    )
+                )
 
 
 def _pydantic_problems(label: str, path: str, exc: ValidationError) -> list[Problem]:
@@ -511,6 +642,14 @@ def _pydantic_problems(label: str, path: str, exc: ValidationError) -> list[Prob
 def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel]]:
     built: dict[str, dict[Any, BaseModel]] = {s: {} for s in SECTIONS}
     where: dict[tuple[str, Any], tuple[str, str]] = {}
+    # every parameter id the files define, also in entities that fail to validate, so a
+    # derived parameter's inputs are checked against all of them
+    param_ids = {
+        f"{key}.{name}"
+        for key, (_, _, raw) in records["entities"].items()
+        if isinstance(raw.get("params"), dict)
+        for name in raw["params"]
+    }
     for section, by_key in records.items():
         model = _MODELS[section]
         for key, (label, path, raw) in by_key.items():
@@ -520,8 +659,8 @@ def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel
             except ValidationError as exc:
                 problems.extend(_pydantic_problems(label, path, exc))
                 if section == "entities":
-                    _check_loose_params(label, path, raw, built["sources"], problems)
-    _cross_check(built, where, problems)
+                    _check_loose_params(label, path, raw, built["sources"], param_ids, problems)
+    _cross_check(built, where, problems, param_ids)
     return built
 
 
@@ -530,10 +669,11 @@ def _check_loose_params(
     path: str,
     raw: dict[str, Any],
     sources: dict[Any, BaseModel],
+    param_ids: set[str],
     problems: list[Problem],
 ) -> None:
-    """Range checks on the well-formed parameters of an entity that failed elsewhere,
-    so that one run lists every problem."""
+    """Range, source and basis checks on the well-formed parameters of an entity that
+    failed elsewhere, so that one run lists every problem."""
     params = raw.get("params")
     if not isinstance(params, dict):
         return
@@ -545,6 +685,9 @@ def _check_loose_params(
         issue = param.bounds_problem()
         if issue:
             problems.append(Problem(label, f"{path}.params.{name}", issue))
+        param_id = f"{raw.get('id')}.{name}"
+        for field_name, message in _basis_problems(param_id, param, sources, param_ids):
+            problems.append(Problem(label, f"{path}.params.{name}.{field_name}", message))
         for index, source_id in enumerate(param.sources):
             if source_id not in sources:
                 problems.append(
@@ -556,7 +699,7 @@ def _check_loose_params(
                 )
 
 
-def _cross_check(built, where, problems: list[Problem]) -> None:
+def _cross_check(built, where, problems: list[Problem], param_ids: set[str]) -> None:
     sources = built["sources"]
 
     def check_sources(label: str, path: str, ids: list[str]) -> None:
@@ -570,6 +713,10 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                     )
                 )
 
+    for key, source in sources.items():
+        label, path = where[("sources", key)]
+        for field_name, message in source.evidence_problems():
+            problems.append(Problem(label, f"{path}.{field_name}", message))
     for key, entity in built["entities"].items():
         label, path = where[("entities", key)]
         check_sources(label, path, entity.sources)
@@ -578,6 +725,10 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
             issue = param.bounds_problem()
             if issue:
                 problems.append(Problem(label, f"{path}.params.{name}", issue))
+            for field_name, message in _basis_problems(
+                f"{entity.id}.{name}", param, sources, param_ids
+            ):
+                problems.append(Problem(label, f"{path}.params.{name}.{field_name}", message))
     for section in ("sites", "gates"):
         for key, record in built[section].items():
             label, path = where[(section, key)]
@@ -643,6 +794,32 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                 )
 
 
+def _basis_problems(
+    param_id: str, param: Param, sources: Mapping[Any, Source], param_ids: set[str]
+) -> list[tuple[str, str]]:
+    """(field, message) for each way ``param`` fails to back its ``basis``."""
+    kinds = {sources[s].kind for s in param.sources if s in sources}
+    out: list[tuple[str, str]] = []
+    if param.basis == "sourced" and "publication" not in kinds:
+        out.append(("basis", "basis 'sourced' needs at least one publication in sources"))
+    elif param.basis == "assumption":
+        if "assumption" not in kinds:
+            out.append(("basis", "basis 'assumption' needs an assumption source in sources"))
+        if not param.note.strip():
+            out.append(("note", "an assumption needs its reasoning in note"))
+    elif param.basis == "derived":
+        if not param.formula.strip():
+            out.append(("formula", "basis 'derived' needs the formula"))
+        if not param.inputs:
+            out.append(("inputs", "basis 'derived' needs its input parameter ids"))
+        for index, input_id in enumerate(param.inputs):
+            if input_id == param_id or input_id not in param_ids:
+                close = difflib.get_close_matches(input_id, sorted(param_ids), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                out.append((f"inputs[{index}]", f"unknown parameter {input_id!r}{hint}"))
+    return out
+
+
 def _known(entities, kind: str) -> str:
     return ", ".join(sorted(k for k, e in entities.items() if e.kind == kind))
 
@@ -664,7 +841,8 @@ def load_catalog(overlay: str | os.PathLike[str] | None = None) -> Catalog:
     problems: list[Problem] = []
     dirs = catalog_dirs(overlay)
     layers = [_read_yaml_dir(d, problems) for d in dirs]
-    records = _collect(layers, problems)
+    overlaid: dict[str, str] = {}
+    records = _collect(layers, problems, overlaid)
     built = _validate(records, problems)
     if problems:
         raise CatalogError(problems)
@@ -676,6 +854,7 @@ def load_catalog(overlay: str | os.PathLike[str] | None = None) -> Catalog:
         postures=dict(sorted(built["postures"].items())),
         budget_series=built["budget_series"],
         origin=tuple(str(d) for d in dirs),
+        overlaid=overlaid,
     )
 
 

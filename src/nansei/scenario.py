@@ -1,4 +1,4 @@
-"""Campaign scenarios: the pydantic schema, YAML loading and the canonical hash (MODEL.md §5).
+"""Campaign scenarios: the pydantic schema, YAML loading and the canonical hash (docs/model.md §5).
 
 A scenario says which posture defends (a catalog year or explicit units), which surface
 action groups come (composition from catalog ship classes, Poisson arrivals per day,

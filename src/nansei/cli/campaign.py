@@ -26,6 +26,7 @@ from nansei.campaign import (
 )
 from nansei.catalog import Catalog
 from nansei.cli import common
+from nansei.provenance import assumption_parameters, build_provenance, parquet_metadata
 from nansei.results import write_json, write_parquet
 from nansei.scenario import Scenario, ScenarioError, load_scenario
 
@@ -281,8 +282,23 @@ def campaign(
     except ScenarioError as error:
         _fail(_explain(error, overrides, "--year" if year is not None else None))
     record = run.record()
+    record["provenance"] = _provenance(run, catalog)
     meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
+    meta.update(parquet_metadata(record["provenance"]))
     _finish(record, json_, out, run.table, meta, lambda: print_run(run))
+
+
+def _provenance(run: CampaignRun, catalog: Catalog) -> dict[str, Any]:
+    """The provenance block of a run: the digest of the catalog it read (overlays and
+    overrides applied), its overrides, seed and the assumption parameters it read."""
+    overrides = dict(run.setup.scenario.overrides)
+    return build_provenance(
+        catalog.with_overrides(overrides) if overrides else catalog,
+        overrides=overrides,
+        seed=run.seed,
+        replications=run.replications,
+        reads=run.setup.params,
+    )
 
 
 def compare(
@@ -305,12 +321,16 @@ def compare(
     _check_out(out)
     runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
     record = comparison_record(runs)
+    record["provenance"] = _provenance(next(iter(runs.values())), catalog)
+    record["provenance"]["assumption_parameters_used"] = assumption_parameters(
+        catalog, {pid for run in runs.values() for pid in run.setup.params}
+    )
 
     def stacked() -> dict[str, np.ndarray]:
         tables = [run.table() for run in runs.values()]
         return {name: np.concatenate([table[name] for table in tables]) for name in tables[0]}
 
-    meta = {"scenario": record["scenario"]}
+    meta = {"scenario": record["scenario"], **parquet_metadata(record["provenance"])}
     _finish(record, json_, out, stacked, meta, lambda: print_comparison(record))
 
 

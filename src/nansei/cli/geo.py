@@ -1,4 +1,4 @@
-"""``nansei distance | reach | coverage``: geodesic reach on real coastlines (MODEL.md §2)."""
+"""``nansei distance | reach | coverage``: geodesic reach on real coastlines (docs/model.md §2)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 
 from nansei.catalog import UnknownIdError
 from nansei.cli import common
+from nansei.provenance import build_provenance, recording_reads
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 RangeOption = Annotated[
@@ -84,10 +85,12 @@ def reach(
     point_lat, point_lon = _latlon(lat, lon)
     catalog = common.catalog()
     try:
-        index = ReachIndex.for_posture(catalog, year, range_case)
+        with recording_reads() as reads:
+            index = ReachIndex.for_posture(catalog, year, range_case)
     except UnknownIdError as error:
         common.unknown(error)
     record = reach_record(index, point_lat, point_lon)
+    record["provenance"] = build_provenance(catalog, reads=reads)
     if json_out:
         common.emit_json(record)
         return
@@ -167,18 +170,21 @@ def coverage(
         common.fail("--geojson holds one posture: use --year Y with --geojson")
     _check_figure_options(png, dpi)
     try:
-        if compare is None:
-            results = [compute_coverage(catalog, years[0], range_case)]
-        else:
-            results = compute_coverages(catalog, years, range_case)
+        with recording_reads() as reads:
+            if compare is None:
+                results = [compute_coverage(catalog, years[0], range_case)]
+            else:
+                results = compute_coverages(catalog, years, range_case)
     except UnknownIdError as error:
         common.unknown(error)
     except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole
         common.fail(str(error))
-    _write_maps(results, catalog, geojson, png, html, dpi)
+    provenance = build_provenance(catalog, reads=reads)
+    _write_maps(results, catalog, geojson, png, html, dpi, provenance)
     records = [r.record() for r in results]
     if json_out:
-        common.emit_json(records[0] if compare is None else {"years": records})
+        payload = records[0] if compare is None else {"years": records}
+        common.emit_json({**payload, "provenance": provenance})
         return
     if compare is None:
         _print_coverage(records[0])
@@ -210,6 +216,7 @@ def _write_maps(
     png: Path | None,
     html: Path | None,
     dpi: int,
+    provenance: dict[str, Any],
 ) -> None:
     if not (geojson or png or html):
         return
@@ -217,11 +224,11 @@ def _write_maps(
 
     try:
         if geojson:
-            maps.write_geojson(results[0], catalog, geojson)
+            maps.write_geojson(results[0], catalog, geojson, provenance)
         if png:
-            maps.write_map(results, catalog, png, dpi=dpi)
+            maps.write_map(results, catalog, png, dpi=dpi, provenance=provenance)
         if html:
-            maps.write_html(results, catalog, html)
+            maps.write_html(results, catalog, html, provenance)
     except OSError as error:
         common.fail(f"cannot write {error.filename or 'the map'}: {error.strerror or error}")
 

@@ -24,6 +24,7 @@ from nansei.cli import common
 from nansei.combat.engine import SIDE_METRICS, simulate_exchange
 from nansei.combat.hughes import hughes_exchange
 from nansei.combat.spec import SalvoSpec, SalvoSpecError, load_salvo_spec
+from nansei.provenance import build_provenance, recording_reads
 
 __all__ = ["register", "salvo", "salvo_record"]
 
@@ -219,6 +220,18 @@ def salvo(
 ) -> None:
     """A salvo exchange between two sides: Hughes' equations or the stochastic engine."""
     catalog = common.catalog()
+    with recording_reads() as reads:  # the catalog values the file and the run read
+        record, spec = _run(file, catalog, model, reps, seed, rounds)
+    record["provenance"] = build_provenance(
+        catalog, seed=record["seed"], replications=record["replications"], reads=reads
+    )
+    if json_:
+        common.emit_json(record)
+    else:
+        print_record(record, spec)
+
+
+def _run(file: Path, catalog, model, reps, seed, rounds) -> tuple[dict, SalvoSpec]:
     try:
         spec = load_salvo_spec(file, catalog).with_run(
             model=model.value if model is not None else None,
@@ -229,15 +242,10 @@ def salvo(
     except SalvoSpecError as error:
         _fail(str(error))
     if spec.model == "hughes":
-        record = salvo_record(spec)
-    else:
-        with common.progress_bar() as progress:
-            task = progress.add_task(f"salvo {file.name}", total=spec.replications)
-            record = salvo_record(spec, progress=lambda n: progress.advance(task, n))
-    if json_:
-        common.emit_json(record)
-    else:
-        print_record(record, spec)
+        return salvo_record(spec), spec
+    with common.progress_bar() as progress:
+        task = progress.add_task(f"salvo {file.name}", total=spec.replications)
+        return salvo_record(spec, progress=lambda n: progress.advance(task, n)), spec
 
 
 def register(app: typer.Typer) -> None:

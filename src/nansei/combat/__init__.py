@@ -1,4 +1,4 @@
-"""Salvo exchanges between missile forces (MODEL.md §3).
+"""Salvo exchanges between missile forces (docs/model.md §3).
 
 * :mod:`nansei.combat.forces` — what a side is: ship types, defence layers, attack
   factors; catalog ship classes as ship types.

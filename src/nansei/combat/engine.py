@@ -81,6 +81,9 @@ SIDE_METRICS = (
 #: α and which magazines and inventories are finite, and its attack factors.
 SideTable = namedtuple("SideTable", "ship_f ship_i fleet alpha finite attack")
 
+#: The staying-power sub-stream (typed, so the kernel compiles one specialisation).
+_FIRST = np.int64(0)
+
 _T = {name: index for index, name in enumerate(TALLY_COLUMNS)}
 
 
@@ -157,7 +160,9 @@ def _replicate(key, rep, sides, rounds, first, out):
         np.zeros((sides[1].ship_f.shape[0], 4), dtype=np.int64),
     )
     for k in range(2):
-        new_fleet_state(new_stream(key, rep, k, 0), sides[k].ship_f, sides[k].ship_i, states[k])
+        new_fleet_state(
+            new_stream(key, rep, k, _FIRST), sides[k].ship_f, sides[k].ship_i, states[k]
+        )
     tallies = (np.zeros(9, dtype=np.int64), np.zeros(9, dtype=np.int64))
     fired = np.zeros(2, dtype=np.int64)
     fought = 0

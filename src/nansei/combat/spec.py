@@ -1,4 +1,4 @@
-"""Salvo files: the YAML schema of a two-sided salvo exchange, and loading it (MODEL.md §3).
+"""Salvo files: the YAML schema of a two-sided salvo exchange, and loading it (docs/model.md §3).
 
 A salvo file names the model (``stochastic`` or ``hughes``), the run settings
 (replications, seed, rounds, firing order) and exactly two sides, each with its attack
@@ -206,6 +206,11 @@ class UnitSpec(_Strict):
     def _named(self) -> UnitSpec:
         if self.name is None and self.class_ is None:
             raise ValueError("give class (a catalog ship class) or name (a unit written out)")
+        if self.interceptors is not None and (self.class_ is not None or self.layers):
+            raise ValueError(
+                "interceptors (Hughes' b3) is derived from the defence layers for a catalog "
+                "class or a unit with layers; give either interceptors or layers, not both"
+            )
         return self
 
 

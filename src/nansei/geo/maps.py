@@ -29,7 +29,7 @@ import errno
 import html as html_lib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from nansei.figure_files import check_dpi, figure_bytes, figure_format, write_by
 from nansei.geo.coverage import Coverage
 from nansei.geo.geodesy import destination
 from nansei.geo.land import source_line
+from nansei.provenance import footer_text
 
 SEA = "#dde9f3"
 LAND = "#efece2"
@@ -181,12 +182,16 @@ def _feature(geometry: BaseGeometry, properties: dict[str, Any]) -> dict[str, An
     return {"type": "Feature", "geometry": mapping(rounded), "properties": properties}
 
 
-def coverage_geojson(coverage: Coverage, catalog: Catalog) -> dict[str, Any]:
+def coverage_geojson(
+    coverage: Coverage, catalog: Catalog, provenance: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84) of one posture's coverage.
 
     Features carry ``properties.kind``: ``range_disc`` (one per unit, with the unit's
     areas), ``depth`` (region reached by ≥ ``min_units`` units), ``site``, ``gate``
     (with covered fractions) and ``place`` (with who reaches it and its side).
+    ``provenance`` (see :mod:`nansei.provenance`) goes into the collection's ``nansei``
+    member.
     """
     record = coverage.record()
     features = []
@@ -238,13 +243,19 @@ def coverage_geojson(coverage: Coverage, catalog: Catalog) -> dict[str, Any]:
             "label": record["label"],
             "range_case": record["range_case"],
             "land": record["land"],
+            "provenance": None if provenance is None else dict(provenance),
         },
         "features": features,
     }
 
 
-def write_geojson(coverage: Coverage, catalog: Catalog, path: Path | str) -> None:
-    payload = coverage_geojson(coverage, catalog)
+def write_geojson(
+    coverage: Coverage,
+    catalog: Catalog,
+    path: Path | str,
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
+    payload = coverage_geojson(coverage, catalog, provenance)
     _write_atomic(
         path, (json.dumps(payload, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     )
@@ -613,9 +624,14 @@ def _legends(
 
 
 def coverage_map_figure(
-    coverages: Sequence[Coverage], catalog: Catalog, title: str | None = None, dpi: int = 110
+    coverages: Sequence[Coverage],
+    catalog: Catalog,
+    title: str | None = None,
+    dpi: int = 110,
+    provenance: Mapping[str, Any] | None = None,
 ) -> Any:
-    """A publication map: one panel per posture year on one extent and one colour key."""
+    """A publication map: one panel per posture year on one extent and one colour key;
+    ``provenance`` (see :mod:`nansei.provenance`) adds its footer line."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -690,7 +706,8 @@ def coverage_map_figure(
         0.004,
         f"{source_line()}. Ranges, sites and postures: nansei catalog "
         f"({coverages[0].range_case} ranges); geodesic discs on WGS84; ships at home port; "
-        f"equirectangular, true scale at mid-latitude.{note}",
+        f"equirectangular, true scale at mid-latitude.{note}"
+        + (f"\n{footer_text(provenance)}" if provenance else ""),
         ha="center",
         va="bottom",
         fontsize=6.3,
@@ -708,28 +725,37 @@ def write_map(
     path: Path | str,
     dpi: int = DEFAULT_DPI,
     title: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> None:
     """A static map (one posture or several side by side) in the format of ``path``'s
     extension (.png, .svg, .pdf), ``dpi`` dots per inch for raster output."""
     fmt = figure_format(path)
     check_dpi(dpi)
     items = [coverages] if isinstance(coverages, Coverage) else list(coverages)
-    fig = coverage_map_figure(items, catalog, title, dpi=dpi)
+    fig = coverage_map_figure(items, catalog, title, dpi=dpi, provenance=provenance)
     _write_atomic(path, figure_bytes(fig, fmt, dpi))
 
 
 def write_png(
-    coverage: Coverage, catalog: Catalog, path: Path | str, dpi: int = DEFAULT_DPI
+    coverage: Coverage,
+    catalog: Catalog,
+    path: Path | str,
+    provenance: Mapping[str, Any] | None = None,
+    dpi: int = DEFAULT_DPI,
 ) -> None:
     """A static map of one posture (format from the extension despite the name)."""
-    write_map([coverage], catalog, path, dpi)
+    write_map([coverage], catalog, path, dpi, provenance=provenance)
 
 
 def write_comparison_png(
-    coverages: Sequence[Coverage], catalog: Catalog, path: Path | str, dpi: int = DEFAULT_DPI
+    coverages: Sequence[Coverage],
+    catalog: Catalog,
+    path: Path | str,
+    provenance: Mapping[str, Any] | None = None,
+    dpi: int = DEFAULT_DPI,
 ) -> None:
     """Posture years side by side on one extent and one colour key (e.g. 2022 beside 2026)."""
-    write_map(coverages, catalog, path, dpi)
+    write_map(coverages, catalog, path, dpi, provenance=provenance)
 
 
 # -- interactive HTML (plotly, offline) ------------------------------------------------
@@ -786,7 +812,10 @@ def _source_titles(catalog: Catalog, ids: Sequence[str]) -> str:
 
 
 def coverage_figure(
-    coverage: Coverage, catalog: Catalog, extent: Sequence[float] | None = None
+    coverage: Coverage,
+    catalog: Catalog,
+    provenance: Mapping[str, Any] | None = None,
+    extent: Sequence[float] | None = None,
 ) -> Any:
     """A plotly figure (scattergeo traces only; plotly's base map layers are off).
 
@@ -1014,7 +1043,8 @@ def coverage_figure(
         },
         annotations=[
             {
-                "text": f"{source_line()}. Ranges, sites, postures: nansei catalog.",
+                "text": f"{source_line()}. Ranges, sites, postures: nansei catalog."
+                + (f"<br>{footer_text(provenance)}" if provenance else ""),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
@@ -1075,7 +1105,9 @@ body { margin: 0; font-family: system-ui, sans-serif; }
 """
 
 
-def coverage_maps_html(coverages: Sequence[Coverage], catalog: Catalog) -> str:
+def coverage_maps_html(
+    coverages: Sequence[Coverage], catalog: Catalog, provenance: Mapping[str, Any] | None = None
+) -> str:
     """A self-contained page of one or more maps: plotly.js inlined once, no CDN."""
     from plotly.offline import get_plotlyjs
 
@@ -1085,7 +1117,8 @@ def coverage_maps_html(coverages: Sequence[Coverage], catalog: Catalog) -> str:
         div_id = (
             "nansei-coverage-map" if len(coverages) == 1 else f"nansei-coverage-{coverage.year}"
         )
-        divs.append(plotly_div(coverage_figure(coverage, catalog, extent), div_id, "map"))
+        figure = coverage_figure(coverage, catalog, provenance, extent)
+        divs.append(plotly_div(figure, div_id, "map"))
     years = " vs ".join(str(c.year) for c in coverages)
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -1110,12 +1143,19 @@ def plotly_div(fig: Any, div_id: str, css_class: str = "") -> str:
     return f"<div class='{css_class}'>{body}</div>"
 
 
-def coverage_html(coverage: Coverage, catalog: Catalog) -> str:
+def coverage_html(
+    coverage: Coverage, catalog: Catalog, provenance: Mapping[str, Any] | None = None
+) -> str:
     """A self-contained HTML page of one posture's map (plotly.js inlined, no CDN)."""
-    return coverage_maps_html([coverage], catalog)
+    return coverage_maps_html([coverage], catalog, provenance)
 
 
-def write_html(coverage: Coverage | Sequence[Coverage], catalog: Catalog, path: Path | str) -> None:
+def write_html(
+    coverage: Coverage | Sequence[Coverage],
+    catalog: Catalog,
+    path: Path | str,
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
     """An offline HTML map of one posture, or of several side by side."""
     items = [coverage] if isinstance(coverage, Coverage) else list(coverage)
-    _write_atomic(path, coverage_maps_html(items, catalog).encode("utf-8"))
+    _write_atomic(path, coverage_maps_html(items, catalog, provenance).encode("utf-8"))

@@ -363,7 +363,7 @@ class ReportBuilder:
                 "year": c.year,
                 "div": Markup(
                     plotly_div(
-                        coverage_figure(c, self.catalog, map_extent(coverages)),
+                        coverage_figure(c, self.catalog, None, map_extent(coverages)),
                         f"reach-map-{c.year}",
                         "map",
                     )
