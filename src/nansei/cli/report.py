@@ -8,8 +8,6 @@ written: one message, exit 2.
 
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,7 +39,9 @@ def check_dpi(dpi: int) -> None:
 
 def command_line() -> str:
     """The command as typed (for the reproducibility section)."""
-    return "nansei " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    from nansei.provenance import command_line as typed
+
+    return typed()
 
 
 def fresh_run(
@@ -54,7 +54,8 @@ def fresh_run(
 ) -> tuple[Any, Any, Any]:
     """Run the comparison with progress bars; returns (RunData, scenario, catalog)."""
     from nansei.campaign import comparison_record
-    from nansei.cli.campaign import _load, parse_sets, parse_years, run_comparison
+    from nansei.cli.campaign import _load, _provenance, parse_sets, parse_years, run_comparison
+    from nansei.provenance import assumption_parameters
     from nansei.report import RunData
 
     catalog = common.catalog()
@@ -65,6 +66,11 @@ def fresh_run(
         scenario, catalog, year_list, reps, seed, overrides, workers, scenario_name
     )
     record = comparison_record(runs)
+    # The same provenance block as `nansei compare` writes.
+    record["provenance"] = _provenance(next(iter(runs.values())), catalog)
+    record["provenance"]["assumption_parameters_used"] = assumption_parameters(
+        catalog, {pid for run in runs.values() for pid in run.setup.params}
+    )
     columns = {str(year): run.table() for year, run in runs.items()}
     return RunData(summary=record, columns=columns), scenario, catalog
 

@@ -650,7 +650,7 @@ def coverage_map_figure(
     panel_w = 6.0 if panels < 3 or panels == 4 else 4.8
     panel_h = panel_w * lat_span / lon_span
     entries = max(len(_systems_by_year(coverages)) * 2, 7, len(coverages[0].gates))
-    legend_h = 0.35 + 0.13 * entries
+    legend_h = 0.45 + 0.16 * entries
     if panels == 1:
         # One map: the three legends stacked in a column to its right.
         fig = Figure(figsize=(panel_w + 3.9, panel_h + 1.1), dpi=dpi, layout="constrained")
@@ -685,11 +685,16 @@ def coverage_map_figure(
     _legends(legend_axes, coverages, catalog, colours)
     fig.suptitle(title, fontsize=11, weight="bold")
     fig.get_layout_engine().set(h_pad=0.04, w_pad=0.04)
-    fig.text(0.5, 0.004, " ", fontsize=6.3)  # reserves the source line's height in the layout
+    # Keep the source line (two lines with a provenance footer) out of the layout's way.
+    footer_in = 0.06 + 0.12 * (2 if provenance else 1)
+    fig_h = fig.get_size_inches()[1]
+    fig.get_layout_engine().set(rect=(0.0, footer_in / fig_h, 1.0, 1.0 - footer_in / fig_h))
     # Fix the layout (solved without rendering the land), then place labels against the
     # final positions.
     fig.get_layout_engine().execute(fig)
     fig.set_layout_engine("none")
+    for ax in map_axes:
+        ax.apply_aspect()  # what drawing would do: the equal-scale box inside the layout
     renderer = fig.canvas.get_renderer()
     omitted = 0
     placed_labels = []

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import platform
@@ -47,8 +46,6 @@ METRIC_LABELS = {
     "blue_launchers_lost": "Blue launchers lost",
     "magazine_exhausted_day": "Day the magazines ran out",
 }
-
-ASSUMPTION_SOURCE = "nansei-assumption"
 
 
 def metric_label(name: str) -> str:
@@ -124,17 +121,8 @@ def _write_bytes(path: Path, data: bytes) -> Path:
 
 
 def catalog_digest(catalog: Catalog) -> str:
-    """SHA-256 of the catalog's content as canonical JSON (every section, sorted keys)."""
-    content = {
-        "sources": {k: v.model_dump(mode="json") for k, v in catalog.sources.items()},
-        "entities": {k: v.model_dump(mode="json") for k, v in catalog.entities.items()},
-        "sites": {k: v.model_dump(mode="json") for k, v in catalog.sites.items()},
-        "gates": {k: v.model_dump(mode="json") for k, v in catalog.gates.items()},
-        "postures": {str(k): v.model_dump(mode="json") for k, v in catalog.postures.items()},
-        "budget_series": {k: v.model_dump(mode="json") for k, v in catalog.budget_series.items()},
-    }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    """The catalog's digest (:meth:`nansei.catalog.Catalog.digest`)."""
+    return catalog.digest()
 
 
 # -- the builder -----------------------------------------------------------------------
@@ -165,10 +153,15 @@ class ReportBuilder:
         self.outputs = ReportOutputs(directory=out, report=out / REPORT_FILE)
         self.catalog = inputs.catalog
         self.run = inputs.run
+        self.provenance = (self.run.summary.get("provenance") if self.run else None) or None
         self.source_line = (
             f"nansei {nansei.__version__} · catalog {catalog_digest(self.catalog)[:12]}"
         )
-        if self.run is not None:
+        if self.provenance is not None:
+            from nansei.provenance import footer_text
+
+            self.source_line = footer_text(self.provenance)
+        elif self.run is not None:
             summary = self.run.summary
             self.source_line += (
                 f" · scenario {summary.get('scenario')} · "
@@ -353,7 +346,9 @@ class ReportBuilder:
         payload = {"range_case": "value", "years": records}
         self.outputs.data.append(write_json(self.out / COVERAGE_FILE, payload))
         self.log("reach: map")
-        fig = coverage_map_figure(coverages, self.catalog, dpi=self.inputs.dpi)
+        fig = coverage_map_figure(
+            coverages, self.catalog, dpi=self.inputs.dpi, provenance=self.provenance
+        )
         stem = "reach-" + "-".join(map(str, years))
         png = self._figure(stem, fig)
         image = base64.b64encode(png).decode("ascii")
@@ -800,11 +795,7 @@ class ReportBuilder:
             used = values[0] if len(values) == 1 else None
             shown = " / ".join(f"{v:g}" for v in values if v is not None)
             catalog_value = param.value if param else None
-            basis = (
-                ("assumption" if set(param.sources) <= {ASSUMPTION_SOURCE} else "sourced")
-                if param
-                else "not in this catalog"
-            )
+            basis = param.basis if param else "not in this catalog"
             rows.append(
                 {
                     "id": param_id,
@@ -1004,12 +995,13 @@ class ReportBuilder:
                 for name, values in run.columns.get(year, {}).items():
                     stacked.setdefault(name, []).append(np.asarray(values))
             table = {name: np.concatenate(parts) for name, parts in stacked.items()}
+            metadata = {"scenario": str(run.summary.get("scenario"))}
+            if self.provenance is not None:
+                from nansei.provenance import parquet_metadata
+
+                metadata.update(parquet_metadata(self.provenance))
             self.outputs.data.append(
-                write_parquet(
-                    self.out / "replications.parquet",
-                    table,
-                    metadata={"scenario": str(run.summary.get("scenario"))},
-                )
+                write_parquet(self.out / "replications.parquet", table, metadata=metadata)
             )
         if self.inputs.scenario_yaml:
             self.outputs.data.append(
