@@ -187,9 +187,14 @@ def test_compare_alone_prints_its_table_and_counts_threat_places_only():
     assert result.exit_code == 0, result.output
     assert "Coverage compared" in result.stdout
     rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line}
-    # Tokyo, Kadena and Naha are Japan's own: never counted as "reached".
-    assert "0 of 7" in rows["threat-side places reached"]
-    assert "7 of 7" in rows["threat-side places reached"]
+    records = json.loads(run("coverage", "--compare", "2022,2026", "--json").stdout)["years"]
+    for record in records:
+        # Tokyo, Kadena and Naha are Japan's own: never counted as "reached".
+        threat = [p for p in record["places"] if p["side"] == "threat"]
+        reached = sum(bool(p["reached_by"]) for p in threat)
+        assert record["places_reached"]["threat"] == {"reached": reached, "of": len(threat)}
+        assert f"{reached} of {len(threat)}" in rows["threat-side places reached"]
+    assert {p["id"] for p in records[0]["places"] if p["side"] == "own"} >= {"tokyo", "naha"}
     assert "own places in reach" in rows
 
 

@@ -147,7 +147,6 @@ def coverage(
         Path | None,
         typer.Option(
             "--png",
-            "--map",
             help="Write a static map; the extension picks the format (.png, .svg, .pdf).",
         ),
     ] = None,
