@@ -341,3 +341,27 @@ def test_report_dir_is_a_valid_from_source(report_dir, tmp_path):
     shutil.copytree(report_dir, copy)
     result = run("report", "--from", str(copy), "--out", str(copy), "--dpi", "60")
     assert result.exit_code == 0, result.output
+
+
+def test_from_a_sensitivity_only_directory(tmp_path):
+    source = tmp_path / "sens"
+    source.mkdir()
+    result = {
+        "scenario": "miyako-transit", "year": 2026, "metric": "red_ships_out_of_action",
+        "method": "morris", "samples": 20, "replications": 100, "seed": 3,
+        "parameters": [
+            {"id": "isr.cue_rate_per_h", "value": 0.119, "low": 0.0171, "high": 0.536,
+             "basis": "assumption", "oat": None, "mu_star": 2.1, "mu_star_ci95": [1.5, 2.7],
+             "sigma": 0.8, "S1": None, "S1_ci95": None, "ST": None, "ST_ci95": None},
+        ],
+    }  # fmt: skip
+    (source / "sensitivity-2026.json").write_text(json.dumps(result))
+    out = tmp_path / "report"
+    outcome = run("report", "--from", str(source), "--out", str(out), "--dpi", "50")
+    assert outcome.exit_code == 0, outcome.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "No campaign results" in html
+    assert "Miyako Strait over a 30-day crisis" in html  # the scenario named in the result
+    section = html[html.index('id="sensitivity"') : html.index('id="parameters"')]
+    assert "μ*" in section and "isr.cue_rate_per_h" in section and "2.100" in section
+    assert "2026" in html[html.index('id="posture"') : html.index('id="reach"')]

@@ -98,7 +98,8 @@ def render(
         scenario_yaml = yaml.safe_dump(
             scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True
         )
-    years = [int(y) for y in run.years() if y.lstrip("-").isdigit() and int(y) >= 0] if run else []
+    labels = run.years() if run else [str(r.get("year")) for r in sensitivity or []]
+    years = sorted({int(y) for y in labels if y.isdigit() and int(y) in catalog.postures})
     inputs = ReportInputs(
         catalog=catalog,
         run=run,
@@ -209,6 +210,7 @@ def report(
             candidates.append(str(from_ / "scenario.yaml"))
         if run is not None:
             candidates.append(str(run.summary.get("scenario")))
+        candidates += [str(result.get("scenario")) for result in found + extra]
         for candidate in candidates:
             try:
                 loaded = load_scenario(candidate)
