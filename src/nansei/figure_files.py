@@ -1,6 +1,6 @@
 """Output files of figures and reports: the format from a path's extension, resolution
 bounds, and every write all-or-nothing through the project's one atomic writer
-(:func:`nansei.io.write_file` where present; :func:`nansei.results.atomic_write` before).
+(:func:`nansei.io.write_file`).
 """
 
 from __future__ import annotations
@@ -9,23 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-try:  # the one atomic writer (temporary file beside the target, then one rename)
-    from nansei.io import write_file
-except ImportError:  # pragma: no cover - before nansei.io existed
-    from nansei.results import atomic_write as _atomic_write
-
-    def write_file(path: str | os.PathLike[str], write: Any) -> Path:
-        """``atomic_write`` giving the file the mode the umask allows (not mkstemp's 0600):
-        a report is for sharing."""
-        mask = os.umask(0)
-        os.umask(mask)
-
-        def write_and_open_up(tmp: Path) -> None:
-            write(tmp)
-            os.chmod(tmp, 0o666 & ~mask)
-
-        return _atomic_write(path, write_and_open_up)
-
+from nansei.io import write_file  # the one atomic writer
 
 __all__ = [
     "DPI_RANGE",

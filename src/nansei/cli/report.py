@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from nansei.cli import common
 
@@ -21,12 +20,26 @@ DEFAULT_YEARS = "2022,2025,2026,2027"
 
 
 def _fail(message: str) -> None:
-    common.fail(escape(message))
+    common.fail(message)
+
+
+def report_files(out: Path) -> frozenset[str]:
+    """What a report directory holds (so ``--out`` only ever replaces an earlier result or
+    report): the run's files, the report's, and any sensitivity results."""
+    from nansei.report import REPORT_FILES
+
+    found = {p.name for p in out.glob("sensitivity*.json")} if out.is_dir() else set()
+    return REPORT_FILES | found
 
 
 def check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        _fail(f"--out {out}: exists and is not a directory")
+    """Before any work: ``--out`` must be a new directory or an earlier result/report."""
+    from nansei.io import OutputError, check_output_directory
+
+    try:
+        check_output_directory(out, "--out", report_files(out))
+    except OutputError as error:
+        _fail(str(error))
 
 
 def check_dpi(dpi: int) -> None:
@@ -51,10 +64,19 @@ def fresh_run(
     seed: int | None,
     sets: list[str] | None,
     workers: int,
+    force: bool = False,
 ) -> tuple[Any, Any, Any]:
-    """Run the comparison with progress bars; returns (RunData, scenario, catalog)."""
+    """Run the comparison with progress bars; returns (RunData, scenario, catalog).
+    Workers and the work estimate are checked first, as for ``nansei compare``."""
     from nansei.campaign import comparison_record
-    from nansei.cli.campaign import _load, _provenance, parse_sets, parse_years, run_comparison
+    from nansei.cli.campaign import (
+        _check_run,
+        _load,
+        _provenance,
+        parse_sets,
+        parse_years,
+        run_comparison,
+    )
     from nansei.provenance import assumption_parameters
     from nansei.report import RunData
 
@@ -62,6 +84,7 @@ def fresh_run(
     scenario = _load(scenario_name)
     year_list = parse_years(years, catalog)
     overrides = parse_sets(sets)
+    _check_run(scenario, reps, len(year_list), None, workers, force)
     runs = run_comparison(
         scenario, catalog, year_list, reps, seed, overrides, workers, scenario_name
     )
@@ -112,19 +135,25 @@ def render(
         write_run=write_run,
         scenario_yaml=scenario_yaml,
     )
+    from nansei.io import OutputError, output_directory
+
     try:
-        with common.err_console.status("writing the report", spinner="dots") as status:
-            outputs = build_report(inputs, out, log=lambda m: status.update(f"report: {m}"))
+        # The whole directory or nothing: built beside --out, swapped in when complete.
+        with output_directory(out, "--out", report_files(out)) as staging:
+            with common.err_console.status("writing the report", spinner="dots") as status:
+                outputs = build_report(inputs, staging, log=lambda m: status.update(f"report: {m}"))
     except FigureFormatError as error:
         _fail(str(error))
+    except OutputError as error:
+        _fail(str(error))
     except OSError as error:
-        _fail(f"--out {out}: cannot write {error.filename or ''}: {error.strerror or error}")
+        _fail(f"--out {out}: cannot write: {error.strerror or error}")
     common.err_console.print(
         f"wrote {len(outputs.figures)} figures (SVG, PNG) to {out / 'figures'} and "
         f"{len(outputs.tables)} tables (CSV) to {out / 'tables'}",
         highlight=False,
     )
-    return outputs.report
+    return out / outputs.report.name
 
 
 def report(
@@ -172,6 +201,13 @@ def report(
         int, typer.Option("--dpi", help="Resolution of the PNG figures, 50..1200.")
     ] = 150,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes for the runs.")] = 1,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Run even if the work or memory estimate is over its limit (docs/limits.md).",
+        ),
+    ] = False,
 ) -> None:
     """Write the offline HTML report with its figures (SVG, PNG) and tables (CSV).
 
@@ -227,12 +263,14 @@ def report(
             out,
             dpi=dpi,
             sensitivity=found + extra,
-            write_run=False,
+            write_run=True,
             command=command_line(),
         )
     else:
         name = scenario or DEFAULT_SCENARIO
-        run, loaded, catalog = fresh_run(name, years or DEFAULT_YEARS, reps, seed, set_, workers)
+        run, loaded, catalog = fresh_run(
+            name, years or DEFAULT_YEARS, reps, seed, set_, workers, force
+        )
         path = render(
             run,
             loaded,

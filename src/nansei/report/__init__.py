@@ -9,6 +9,7 @@ can be rendered without re-running.
 from nansei.report.builder import (
     COVERAGE_FILE,
     REPORT_FILE,
+    REPORT_FILES,
     ReportInputs,
     ReportOutputs,
     build_report,
@@ -27,6 +28,7 @@ from nansei.report.data import (
 __all__ = [
     "COVERAGE_FILE",
     "REPORT_FILE",
+    "REPORT_FILES",
     "ReportInputError",
     "ReportInputs",
     "ReportOutputs",

@@ -36,6 +36,11 @@ from nansei.results import write_json, write_parquet
 
 REPORT_FILE = "report.html"
 COVERAGE_FILE = "coverage.json"
+#: Everything a report directory holds besides sensitivity results (``sensitivity*.json``).
+REPORT_FILES = frozenset(
+    {REPORT_FILE, COVERAGE_FILE, "summary.json", "replications.parquet", "scenario.yaml"}
+    | {"figures", "tables"}
+)
 
 #: Table labels for the metrics nansei reports today; any other metric in a run's JSON
 #: is shown under its own name (the report never depends on a fixed metric list).
@@ -938,7 +943,7 @@ class ReportBuilder:
         from plotly.offline import get_plotlyjs
 
         self.out.mkdir(parents=True, exist_ok=True)
-        if self.inputs.write_run and self.run is not None:
+        if self.inputs.write_run:
             self._write_run()
         context = {
             "answer": self.answer(),
@@ -986,10 +991,11 @@ class ReportBuilder:
         return f"nansei: {self.run.summary.get('scenario')} — postures {span}"
 
     def _write_run(self) -> None:
+        """The inputs beside the report, so its directory is itself a ``--from`` source."""
         run = self.run
-        assert run is not None
-        self.outputs.data.append(write_json(self.out / "summary.json", run.summary))
-        if run.columns:
+        if run is not None:
+            self.outputs.data.append(write_json(self.out / "summary.json", run.summary))
+        if run is not None and run.columns:
             stacked: dict[str, list[np.ndarray]] = {}
             for year in run.years():
                 for name, values in run.columns.get(year, {}).items():
@@ -1003,6 +1009,9 @@ class ReportBuilder:
             self.outputs.data.append(
                 write_parquet(self.out / "replications.parquet", table, metadata=metadata)
             )
+        for index, result in enumerate(self.inputs.sensitivity):
+            name = "sensitivity.json" if index == 0 else f"sensitivity-{index + 1}.json"
+            self.outputs.data.append(write_json(self.out / name, result))
         if self.inputs.scenario_yaml:
             self.outputs.data.append(
                 _write_text(self.out / "scenario.yaml", self.inputs.scenario_yaml)
