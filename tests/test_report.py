@@ -265,7 +265,7 @@ def test_from_a_compare_out_dir_with_new_metrics_and_sensitivity(report_dir, tmp
 @pytest.mark.parametrize(
     "make_args,message",
     [
-        (lambda t: ["--out", str(t / "file.txt")], "exists and is not a directory"),
+        (lambda t: ["--out", str(t / "file.txt")], "not a directory"),
         (lambda t: ["--from", str(t / "empty"), "--out", str(t / "o")], "not a nansei result"),
         (lambda t: ["--from", str(t / "bad"), "--out", str(t / "o")], "not a nansei campaign"),
         (lambda t: ["--from", str(t / "nojson"), "--out", str(t / "o")], "not JSON"),
@@ -341,6 +341,20 @@ def test_report_dir_is_a_valid_from_source(report_dir, tmp_path):
     shutil.copytree(report_dir, copy)
     result = run("report", "--from", str(copy), "--out", str(copy), "--dpi", "60")
     assert result.exit_code == 0, result.output
+    # Rendered in place (built beside, swapped in whole): the run is still there.
+    assert json.loads((copy / "summary.json").read_text()) == json.loads(
+        (report_dir / "summary.json").read_text()
+    )
+    assert (copy / "replications.parquet").is_file() and (copy / "report.html").is_file()
+
+
+def test_out_holding_other_files_is_refused_and_untouched(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    result = run("report", "--out", str(mine), "--reps", "5")
+    assert result.exit_code == 2 and "not a nansei result" in result.output
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
 def test_from_a_sensitivity_only_directory(tmp_path):
