@@ -27,6 +27,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+#: ``yaml.safe_load``'s loader, in C (libyaml) when PyYAML has it: the same safe constructors,
+#: but it parses the bundled catalog about ten times faster, which is most of a quick
+#: command's start-up (``nansei reach``).
+SAFE_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: The fixed vocabulary of units a parameter may carry.
 UNITS: frozenset[str] = frozenset(
     {
@@ -364,7 +369,7 @@ def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, 
     for path in sorted(directory.glob("*.y*ml")):
         label = str(path) if directory != bundled_dir() else path.name
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_YAML_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.append(Problem(label, "", f"not valid YAML: {_one_line(exc)}"))
             continue

@@ -9,13 +9,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from nansei.catalog import Catalog, CatalogError, UnknownIdError, default_catalog
+if TYPE_CHECKING:  # the catalog (and pydantic) load when a command first asks for them
+    from rich.progress import Progress
+
+    from nansei.catalog import Catalog, CatalogError, UnknownIdError
 
 # Piped output (CI logs, `| less`) gets a wide fixed width instead of rich's 80 columns,
 # so tables of ids and ranges are not cut to ellipses.
@@ -47,6 +49,8 @@ def report_catalog_error(error: CatalogError) -> NoReturn:
 
 def catalog() -> Catalog:
     """The catalog for this invocation: bundled, with ``--catalog``/``NANSEI_CATALOG`` over it."""
+    from nansei.catalog import CatalogError, default_catalog
+
     try:
         return default_catalog(STATE.catalog_dir)
     except CatalogError as error:
@@ -64,6 +68,8 @@ def unknown(error: UnknownIdError) -> NoReturn:
 def progress_bar() -> Progress:
     """A replications progress bar on stderr (stdout stays clean for ``--json``); it
     disappears when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

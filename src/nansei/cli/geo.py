@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from nansei.catalog import UnknownIdError
 from nansei.cli import common
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -79,6 +78,7 @@ def reach(
     json_out: JsonFlag = False,
 ) -> None:
     """Which units of a posture year reach a point, with distance and margin (km)."""
+    from nansei.catalog import UnknownIdError
     from nansei.geo import ReachIndex, reach_record
 
     point_lat, point_lon = _latlon(lat, lon)
@@ -147,6 +147,7 @@ def coverage(
     ] = None,
 ) -> None:
     """Sea and land reached by a posture year, per unit and in union, gates and places."""
+    from nansei.catalog import UnknownIdError
     from nansei.geo import LandDataError, compute_coverage, compute_coverages
 
     if (year is None) == (compare is None):
