@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nansei.campaign.summary import summarize
 from nansei.catalog import default_catalog
 from nansei.combat.engine import (
     Attack,
@@ -30,6 +29,7 @@ from nansei.combat.forces import Layer, ShipType, Side, ship_type_from_class
 from nansei.combat.hughes import hughes_salvo, salvo_net_hits
 from nansei.combat.reference import reference_exchange
 from nansei.combat.stats import Histogram
+from nansei.stats import summarize
 
 CATALOG = default_catalog()
 
