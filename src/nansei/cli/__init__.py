@@ -1,9 +1,11 @@
 """The ``nansei`` command line.
 
-Start-up stays fast (``nansei --help``, ``distance`` and ``reach`` in well under a second)
-because no subcommand module is imported until that subcommand runs: the top-level group
-knows each command only by name, the module that defines it and its one-line help. Each
-domain module keeps its own ``register(app)``, which adds its commands to a Typer app.
+Start-up stays fast (target ≤ 0.5 s for ``nansei --help``, ``distance`` and ``reach``;
+bench/bench_start.py) because no subcommand module is imported until that subcommand
+runs: the top-level group knows each command only by name, the module that defines it and
+its one-line help. Each domain module keeps its own ``register(app)``, which adds its
+commands to a Typer app. Keep heavy imports (scipy.stats, matplotlib, pyarrow, numba, the
+catalog) out of this module and of ``common`` (tests/test_cli_start.py checks).
 """
 
 from __future__ import annotations
