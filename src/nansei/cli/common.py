@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:  # the catalog (and pydantic) load when a command first asks for them
-    from rich.progress import Progress
-
     from nansei.catalog import Catalog, CatalogError, UnknownIdError
 
 # Piped output (CI logs, `| less`) gets a wide fixed width instead of rich's 80 columns,
@@ -68,8 +67,6 @@ def unknown(error: UnknownIdError) -> NoReturn:
 def progress_bar() -> Progress:
     """A replications progress bar on stderr (stdout stays clean for ``--json``); it
     disappears when done."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
