@@ -133,7 +133,7 @@ def test_unknown_set_id_suggests_the_closest():
 
 def test_set_value_outside_its_range():
     result = run("campaign", "miyako-transit", "--set", "survival.p_detect=1.5")
-    assert_clean_failure(result, "survival.p_detect=1.5", "outside [low, high]")
+    assert_clean_failure(result, "--set survival.p_detect", "1.5", "outside [low, high]")
 
 
 @pytest.mark.parametrize("item", ["survival.p_detect", "survival.p_detect=abc", "=3"])
@@ -160,17 +160,17 @@ def test_scenario_file_problems(tmp_path):
     assert_clean_failure(run("campaign", str(not_yaml)), "not valid YAML")
     document = yaml.safe_load(resolve_scenario_path("miyako-transit").read_text())
     del document["threat"]["groups"][1]["gate"]
-    document["isr"]["p_cue"] = 1.4
+    document["isr"]["cue_rate_per_h"] = -1
     document["threat"]["groups"][0]["composition"] = {"type-05d": 2}
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(document))
     assert_clean_failure(
         run("campaign", str(broken)),
         "threat.groups[1].gate: required field is missing",
-        "isr.p_cue: must be a probability in [0, 1]",
+        "isr.cue_rate_per_h",
     )
     del document["threat"]["groups"][1]
-    document["isr"]["p_cue"] = 0.5
+    document["isr"]["cue_rate_per_h"] = 0.2
     broken.write_text(yaml.safe_dump(document))
     assert_clean_failure(
         run("campaign", str(broken)), "threat.groups[0].composition.type-05d", "did you mean"
@@ -192,8 +192,8 @@ def test_a_failed_run_leaves_earlier_results_whole(tmp_path):
     out = tmp_path / "run"
     assert run("campaign", "yonaguni-gap", "--reps", "50", "--out", str(out)).exit_code == 0
     before = (out / "summary.json").read_text(), (out / "replications.parquet").read_bytes()
-    failed = run("campaign", "yonaguni-gap", "--reps", "50", "--set", "isr.p_cue=9", "--out",
-                 str(out))  # fmt: skip
+    bad = "isr.cue_rate_per_h=9"
+    failed = run("campaign", "yonaguni-gap", "--reps", "50", "--set", bad, "--out", str(out))
     assert failed.exit_code == 2
     assert ((out / "summary.json").read_text(), (out / "replications.parquet").read_bytes()) == (
         before
@@ -204,13 +204,21 @@ def test_console_script_exits_2_without_traceback():
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("NANSEI_CATALOG", None)
     done = subprocess.run(
-        [sys.executable, "-m", "nansei", "campaign", "miyako-transit", "--set", "isr.p_cu=0.5"],
+        [
+            sys.executable,
+            "-m",
+            "nansei",
+            "campaign",
+            "miyako-transit",
+            "--set",
+            "isr.cue_rate_per=0.5",
+        ],
         capture_output=True,
         text=True,
         env=env,
     )
     assert done.returncode == 2
-    assert "Traceback" not in done.stderr and "isr.p_cue" in done.stderr
+    assert "Traceback" not in done.stderr and "isr.cue_rate_per_h" in done.stderr
 
 
 def test_demo_runs_the_comparison(monkeypatch):

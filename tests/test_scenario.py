@@ -97,8 +97,7 @@ def test_a_file_path_wins(tmp_path):
 
 def test_defaults():
     scenario = scenario_from_mapping(MINIMAL)
-    assert scenario.time_step_h == 3.0
-    assert scenario.isr.p_cue is None and scenario.isr.joint_hq is False
+    assert scenario.isr.cue_rate_per_h is None and scenario.isr.joint_hq is False
     assert scenario.doctrine.coordination == "independent"
     assert scenario.doctrine.max_salvos_per_group is None
     assert scenario.threat.groups[0].crossing == 0.5
@@ -133,8 +132,6 @@ def test_missing_top_level_field():
 @pytest.mark.parametrize(
     ("changes", "path"),
     [
-        ({"isr": {"p_cue": 1.5}}, "isr.p_cue"),
-        ({"isr": {"p_cue": -0.1}}, "isr.p_cue"),
         ({"threat__groups__0__turn_back_at": 2}, "threat.groups[0].turn_back_at"),
         ({"threat__groups__0__crossing": -1}, "threat.groups[0].crossing"),
     ],
@@ -185,7 +182,7 @@ def test_duplicate_group_ids():
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"posture": {"year": 2023}}, "posture.year: unknown year '2023'"),
+        ({"posture": {"year": 2023}}, "posture.year: unknown posture year 2023"),
         ({"threat__groups__0__gate": "miyako"}, "threat.groups[0].gate: unknown gate 'miyako'"),
         (
             {"threat__groups__0__composition": {"type-05": 1}},
@@ -233,7 +230,9 @@ def test_hash_is_canonical():
     # ... but every modelled field does.
     assert scenario_hash(scenario.with_year(2026)) != scenario_hash(scenario)
     assert scenario_hash(scenario_from_mapping(doc(days=11))) != scenario_hash(scenario)
-    assert scenario_hash(scenario.with_overrides({"isr.p_cue": 0.5})) != scenario_hash(scenario)
+    assert scenario_hash(scenario.with_overrides({"isr.cue_rate_per_h": 0.5})) != scenario_hash(
+        scenario
+    )
     assert len(scenario_hash(scenario)) == 64
 
 
@@ -244,3 +243,24 @@ def test_with_helpers():
     with pytest.raises(ScenarioError):
         scenario_from_mapping({**scenario.model_dump(), "replications": 0})
     assert isinstance(scenario.with_run(replications=5), Scenario)
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "advice"),
+    [
+        ({"time_step_h": 3}, "time_step_h", "continuous time"),
+        ({"isr": {"p_cue": 0.3}}, "isr.p_cue", "isr.cue_rate_per_h"),
+    ],
+)
+def test_retired_fields_say_what_replaced_them(changes, path, advice):
+    with pytest.raises(ScenarioError) as excinfo:
+        scenario_from_mapping(doc(**changes))
+    text = problem_text(excinfo)
+    assert path in text and advice in text
+
+
+@pytest.mark.parametrize("rate", [-0.1, 101])
+def test_cue_rate_out_of_range(rate):
+    with pytest.raises(ScenarioError) as excinfo:
+        scenario_from_mapping(doc(isr={"cue_rate_per_h": rate}))
+    assert "isr.cue_rate_per_h" in problem_text(excinfo)

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 #: ``yaml.safe_load``'s loader, in C (libyaml) when PyYAML has it: the same safe constructors,
 #: but it parses the bundled catalog about ten times faster, which is most of a quick
@@ -51,6 +58,7 @@ UNITS: frozenset[str] = frozenset(
         "count",
         "probability",
         "ratio",
+        "per hour",
         "per day",
         "per year",
         "¥ trillion",
@@ -161,16 +169,39 @@ class Gate(_Strict):
         return points
 
 
+#: The parameters a company entity (kind ``company``) gives a posture unit, per company.
+COMPANY_PARAMS = ("launchers", "missiles_per_launcher", "reload_stock")
+
+
 class PostureUnit(_Strict):
+    """One unit of a dated posture. Its launchers, missiles per launcher and reload stock
+    come from its ``company`` entity (times ``companies``), unless given explicitly;
+    :func:`nansei.posture.resolve_posture` turns it into numbers."""
+
     id: str
     system: str
     site: str
-    launchers: int = Field(ge=0)
-    missiles_per_launcher: int = Field(ge=0)
-    reload_stock: int = Field(default=0, ge=0)
+    company: str | None = None
+    companies: int = Field(default=1, ge=1, le=100)
+    launchers: int | None = Field(default=None, ge=0)
+    missiles_per_launcher: int | None = Field(default=None, ge=0)
+    reload_stock: int | None = Field(default=None, ge=0)
     platform: Literal["truck", "ship", "fixed"] = "truck"
     sources: list[str] = Field(min_length=1)
     note: str = ""
+
+    @model_validator(mode="after")
+    def _counts_known(self) -> PostureUnit:
+        if self.company is None:
+            # Without a company, the depot is empty unless given (as before companies).
+            if self.reload_stock is None:
+                object.__setattr__(self, "reload_stock", 0)
+            missing = [name for name in COMPANY_PARAMS if getattr(self, name) is None]
+            if missing:
+                raise ValueError(
+                    f"give a company (a catalog company id) or {', '.join(missing)} explicitly"
+                )
+        return self
 
 
 class Posture(_Strict):
@@ -573,6 +604,28 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                         f"system {unit.system!r} has no range_km parameter",
                     )
                 )
+            if unit.company is not None:
+                company = built["entities"].get(unit.company)
+                if company is None or company.kind != "company":
+                    problems.append(
+                        Problem(
+                            label,
+                            f"{unit_path}.company",
+                            f"unknown company {unit.company!r}; known: "
+                            f"{_known(built['entities'], 'company')}",
+                        )
+                    )
+                else:
+                    for name in COMPANY_PARAMS:
+                        if name not in company.params and getattr(unit, name) is None:
+                            problems.append(
+                                Problem(
+                                    label,
+                                    f"{unit_path}.{name}",
+                                    f"company {unit.company!r} has no {name} parameter; "
+                                    "give it explicitly",
+                                )
+                            )
             if unit.site not in built["sites"]:
                 close = difflib.get_close_matches(unit.site, list(built["sites"]), n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""

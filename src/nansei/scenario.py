@@ -2,8 +2,8 @@
 
 A scenario says which posture defends (a catalog year or explicit units), which surface
 action groups come (composition from catalog ship classes, Poisson arrivals per day,
-origin, gate, destination, speed), how cueing works (``p_cue``, the joint headquarters
-option), the firing doctrine, how long the campaign lasts, the clock step, how many
+origin, gate, destination, speed), how cueing works (a rate per hour in range, the joint
+headquarters option), the firing doctrine, how long the campaign lasts, how many
 replications, the seed and catalog overrides. ``docs/campaign.md`` lists every field.
 
 Checking happens in two passes, both reporting every problem with its field path:
@@ -201,14 +201,37 @@ class Threat(_Strict):
         return self
 
 
+def _retired(message: str) -> Callable[[Any], Any]:
+    """A validator for a field that no longer exists: any value is refused with ``message``."""
+
+    def refuse(value: Any) -> Any:
+        if value is not None:
+            raise ValueError(message)
+        return value
+
+    return refuse
+
+
 class Isr(_Strict):
-    p_cue: Probability | None = Field(
+    cue_rate_per_h: float | None = Field(
         default=None,
-        description="per opportunity; null = catalog isr.p_cue (an override of isr.p_cue wins)",
+        ge=0,
+        le=100,
+        description="firing-quality tracks per hour a group spends in a unit's range; "
+        "null = catalog isr.cue_rate_per_h (an override of it wins)",
     )
     joint_hq: bool = Field(
-        default=False, description="multiply p_cue by catalog isr.joint_hq_cue_factor, cap 1"
+        default=False, description="multiply the cue rate by catalog isr.joint_hq_cue_factor"
     )
+    p_cue: Annotated[
+        None,
+        BeforeValidator(
+            _retired(
+                "cueing is now a rate per hour in range: use isr.cue_rate_per_h "
+                "(a probability p per 3-hour opportunity is a rate of -ln(1 - p) / 3)"
+            )
+        ),
+    ] = Field(default=None, exclude=True)
 
 
 class Doctrine(_Strict):
@@ -230,7 +253,15 @@ class Scenario(_Strict):
     isr: Isr = Isr()
     doctrine: Doctrine
     days: float = Field(gt=0, le=365, description="arrival window, days")
-    time_step_h: float = Field(default=3.0, gt=0, le=24, description="clock step, hours")
+    time_step_h: Annotated[
+        None,
+        BeforeValidator(
+            _retired(
+                "the campaign runs in continuous time (every event at its own time), so "
+                "there is no clock step: remove time_step_h"
+            )
+        ),
+    ] = Field(default=None, exclude=True)
     replications: int = Field(default=1000, ge=1, le=10_000_000)
     seed: int = Field(default=0, ge=0)
     overrides: dict[str, float] = Field(default_factory=dict, description="catalog id -> value")
@@ -405,7 +436,12 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
     posture = scenario.posture
     if posture.year is not None and posture.year not in catalog.postures:
         known = [str(year) for year in catalog.postures]
-        problems.append(ScenarioProblem("posture.year", _unknown("year", str(posture.year), known)))
+        problems.append(
+            ScenarioProblem(
+                "posture.year",
+                f"unknown posture year {posture.year} (known: {', '.join(known)})",
+            )
+        )
     for index, unit in enumerate(posture.units or []):
         path = f"posture.units[{index}]"
         if unit.system not in missiles:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nansei.catalog import Catalog, Entity, Param, UnknownIdError
+from nansei.posture import resolve_posture
 
 
 def param_record(param: Param) -> dict[str, Any]:
@@ -72,29 +73,32 @@ def show_record(catalog: Catalog, item_id: str) -> dict[str, Any]:
 def posture_record(catalog: Catalog, year: int | str) -> dict[str, Any]:
     """Contract of ``nansei data posture YEAR --json``."""
     posture = catalog.posture(year)
-    units = []
-    for unit in posture.units:
-        site = catalog.site(unit.site)
-        reach = catalog.range_km(unit.system)
-        units.append(
-            {
-                "id": unit.id,
-                "system": unit.system,
-                "system_name": catalog.entity(unit.system).name,
-                "site": unit.site,
-                "site_name": site.name,
-                "lat": site.lat,
-                "lon": site.lon,
-                "platform": unit.platform,
-                "launchers": unit.launchers,
-                "missiles_per_launcher": unit.missiles_per_launcher,
-                "ready_missiles": unit.launchers * unit.missiles_per_launcher,
-                "reload_stock": unit.reload_stock,
-                "range_km": {"value": reach.value, "low": reach.low, "high": reach.high},
-                "sources": list(unit.sources),
-                "note": unit.note,
-            }
-        )
+    units = [
+        {
+            "id": unit.id,
+            "system": unit.system,
+            "system_name": unit.system_name,
+            "site": unit.site,
+            "site_name": unit.site_name,
+            "lat": unit.lat,
+            "lon": unit.lon,
+            "platform": unit.platform,
+            "launchers": unit.launchers,
+            "missiles_per_launcher": unit.missiles_per_launcher,
+            "ready_missiles": unit.ready_missiles,
+            "reload_stock": unit.reload_stock,
+            "company": unit.company,
+            "companies": unit.companies,
+            "range_km": {
+                "value": unit.range_km,
+                "low": unit.range_low_km,
+                "high": unit.range_high_km,
+            },
+            "sources": list(unit.sources),
+            "note": unit.note,
+        }
+        for unit in resolve_posture(catalog, year)
+    ]
     return {
         "year": posture.year,
         "label": posture.label,

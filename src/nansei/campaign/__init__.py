@@ -17,8 +17,8 @@ import numpy as np
 
 from nansei.campaign.engine import CHUNK_REPS, COLUMNS, METRICS, engaged_units, run_replications
 from nansei.campaign.setup import CampaignSetup, build_setup
-from nansei.catalog import Catalog
-from nansei.scenario import Scenario, check_against_catalog
+from nansei.catalog import COMPANY_PARAMS, Catalog
+from nansei.scenario import Scenario, ScenarioError, ScenarioProblem
 from nansei.stats import rounded, summarize
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "METRICS",
     "CampaignRun",
     "build_setup",
+    "check_overrides_read",
     "compare_postures",
     "comparison_record",
     "run_campaign",
@@ -75,9 +76,11 @@ class CampaignRun:
             "replications": self.replications,
             "seed": self.seed,
             "p_cue": rounded(self.setup.p_cue),
+            "cue_rate_per_h": rounded(self.setup.cue_rate_per_h),
             "units_engaged": self.units_engaged(),
             "overrides": dict(self.setup.scenario.overrides),
             "metrics": self.metrics(),
+            "parameters_read": dict(self.setup.params),
         }
 
     def table(self) -> dict[str, np.ndarray]:
@@ -89,6 +92,61 @@ class CampaignRun:
             "replication": np.arange(n, dtype=np.int64),
             **self.columns,
         }
+
+
+def _prepared(
+    scenario: Scenario,
+    year: int | None,
+    replications: int | None,
+    seed: int | None,
+    overrides: Mapping[str, float] | None,
+) -> Scenario:
+    if year is not None:
+        scenario = scenario.with_year(year)
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    return scenario.with_run(replications=replications, seed=seed)
+
+
+#: Ship-class parameters the campaign reads (a group's defences and staying power).
+_DEFENCE_PARAMS = ("interceptors", "area_channels", "area_p_kill", "point_channels",
+                   "point_p_kill", "softkill_p", "staying_power_hits")  # fmt: skip
+
+
+def _users(catalog: Catalog, param_id: str) -> str:
+    """Which commands read a parameter, for the message that refuses it."""
+    entity_id, _, name = param_id.partition(".")
+    kind = catalog.entities[entity_id].kind if entity_id in catalog.entities else ""
+    if kind == "ship-class":
+        also = ", and campaigns whose groups include the class" if name in _DEFENCE_PARAMS else ""
+        return f"nansei salvo (ship classes in salvo files){also}"
+    if kind == "missile" and name == "range_km":
+        return "nansei coverage, reach, data posture, and campaigns with a unit of the system"
+    if kind == "missile" and name in ("reliability", "p_hit"):
+        return "campaigns with a unit of this system in reach of the threat"
+    if kind == "company" and name in COMPANY_PARAMS:
+        return "nansei data posture, and campaigns with a unit built from this company"
+    return "no model; it is documented in the catalog (nansei data show)"
+
+
+def check_overrides_read(
+    setups: Iterable[CampaignSetup], overrides: Mapping[str, float], catalog: Catalog, source: str
+) -> None:
+    """Refuse an override that no setup reads: it would change nothing (every parameter
+    the CLI accepts must reach the model). Raises ``ScenarioError``."""
+    setups = list(setups)
+    read = set().union(*(setup.params for setup in setups)) if setups else set()
+    problems = [
+        ScenarioProblem(
+            f"overrides.{param_id}",
+            f"not read by this run (no unit, group or rule in it uses {param_id}); "
+            f"read by: {_users(catalog, param_id)}",
+        )
+        for param_id in overrides
+        if param_id not in read
+    ]
+    if problems:
+        raise ScenarioError(source, problems)
 
 
 def run_campaign(
@@ -106,14 +164,12 @@ def run_campaign(
     """Run ``scenario`` (optionally for posture ``year``, with more ``overrides``).
 
     ``replications`` and ``seed`` default to the scenario's. Raises
-    :class:`nansei.scenario.ScenarioError` on bad catalog references.
+    :class:`nansei.scenario.ScenarioError` on bad catalog references or an override
+    the run does not read.
     """
-    if year is not None:
-        scenario = scenario.with_year(year)
-    if overrides:
-        scenario = scenario.with_overrides(overrides)
-    scenario = scenario.with_run(replications=replications, seed=seed)
+    scenario = _prepared(scenario, year, replications, seed, overrides)
     setup = build_setup(scenario, catalog, source)
+    check_overrides_read([setup], scenario.overrides, catalog, source)
     columns = run_replications(
         setup, scenario.replications, scenario.seed, progress=progress, workers=workers
     )
@@ -134,27 +190,20 @@ def compare_postures(
 ) -> dict[int, CampaignRun]:
     """The same threat against each posture year; ``progress(year, n)`` after each chunk.
 
-    Every year is checked against the catalog before any is run.
+    Every year is resolved (and checked) before any is run; an override must be read in
+    at least one of the years. The years share random numbers (common random numbers),
+    so they differ only by their postures.
     """
-    years = [int(y) for y in years]
-    for year in years:  # fail fast on a bad year, override or reference
-        check_against_catalog(
-            scenario.with_year(year).with_overrides(overrides or {}), catalog, source
-        )
+    prepared = {int(y): _prepared(scenario, int(y), replications, seed, overrides) for y in years}
+    setups = {year: build_setup(s, catalog, source) for year, s in prepared.items()}
+    first = next(iter(prepared.values()), scenario)
+    check_overrides_read(setups.values(), first.overrides, catalog, source)
     runs = {}
-    for year in years:
+    for year, setup in setups.items():
         report = (lambda n, y=year: progress(y, n)) if progress else None
-        runs[year] = run_campaign(
-            scenario,
-            catalog,
-            year=year,
-            replications=replications,
-            seed=seed,
-            overrides=overrides,
-            progress=report,
-            workers=workers,
-            source=source,
-        )
+        reps, run_seed = prepared[year].replications, prepared[year].seed
+        columns = run_replications(setup, reps, run_seed, progress=report, workers=workers)
+        runs[year] = CampaignRun(setup, reps, run_seed, columns)
     return runs
 
 
@@ -170,8 +219,10 @@ def comparison_record(runs: Mapping[int, CampaignRun]) -> dict[str, Any]:
             str(year): {
                 "scenario_hash": run.setup.scenario_hash,
                 "p_cue": rounded(run.setup.p_cue),
+                "cue_rate_per_h": rounded(run.setup.cue_rate_per_h),
                 "units_engaged": run.units_engaged(),
                 "metrics": run.metrics(),
+                "parameters_read": dict(run.setup.params),
             }
             for year, run in runs.items()
         },

@@ -1,48 +1,46 @@
 """The campaign in plain Python, one replication at a time: the readable definition.
 
-This is the test oracle for :mod:`nansei.campaign.engine` (MODEL.md §5): the same model
-written as loops over launchers, groups and units, with its own random draws. The two
-must agree in distribution, not draw for draw. Salvos are adjudicated by the combat
-package (one group, one replication per call). Slow by design.
+The same eight phases as :mod:`nansei.campaign.phases` (arrivals, opportunities,
+cueing, doctrine, salvo, exposure, magazines, search), written as plain loops over
+groups, units and launchers with Python's :mod:`random`, one generator per replication.
+Salvos are adjudicated by :func:`nansei.combat.reference.reference_salvo`. This is the
+test oracle of the compiled engine: the two must agree in distribution, not draw for
+draw. Slow by design. See docs/model.md, "Campaign".
 """
 
 from __future__ import annotations
 
-import bisect
 import math
+import random
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nansei.campaign.engine import COLUMNS, engaged_units
-from nansei.campaign.salvo import GroupSalvo, attack_for
+from nansei.campaign.kernels import COLUMNS
 from nansei.campaign.setup import CampaignSetup, GroupSetup
+from nansei.combat.forces import Side
+from nansei.combat.reference import Ship, new_ships, reference_salvo
 
 __all__ = ["run_reference"]
-
-_EPS_H = 1e-9
 
 
 @dataclass
 class Launcher:
-    alive: bool
-    ready: int
-    pending: int = 0  # missiles on their way from the depot
-    reload_step: int = -1  # step at whose start the pending load is ready
-    found_step: float = math.inf  # step at whose end hidden search finds it
+    alive: bool = True
+    ready: int = 0
+    pending: int = 0  # a load on its way from the depot
+    reload_at_h: float = math.inf
+    found_at_h: float = math.inf  # when hidden search finds it
 
 
 @dataclass
 class Unit:
-    index: int  # position in setup.units
-    system: str
+    index: int  # into setup.units
+    system: int
     platform: str
     load: int
     depot: int
     launchers: list[Launcher]
-
-    def ready(self) -> int:
-        return sum(launcher.ready for launcher in self.launchers if launcher.alive)
 
     def stock(self) -> int:
         live = [launcher for launcher in self.launchers if launcher.alive]
@@ -55,14 +53,14 @@ class Unit:
 @dataclass
 class Group:
     kind: GroupSetup
-    salvo: GroupSalvo
+    kind_index: int
     arrival_h: float
-    state: object
-    status: str = "waiting"  # waiting, en route, transited, turned back, all out
+    ships: list[Ship]
+    status: str = "en route"  # or "turned back", "all out"
     salvos: int = 0
 
-    def ships_out(self) -> int:
-        return self.kind.ships - int(self.salvo.ships_alive(self.state, np.array([0]))[0])
+    def out(self) -> int:
+        return sum(not ship.alive for ship in self.ships)
 
 
 @dataclass
@@ -71,204 +69,273 @@ class Tally:
     salvos: int = 0
     lost_firing: int = 0
     lost_hidden: int = 0
-    exhausted_day: float = math.nan
+    hits: int = 0
+    intercepted: int = 0
+    exhausted_h: float = math.nan
     extra: dict = field(default_factory=dict)
 
 
-def _reaches(kind: GroupSetup, unit_index: int, start_km: float, end_km: float) -> bool:
-    """Does the unit reach any track point between ``start_km`` and ``end_km``?"""
-    first = bisect.bisect_right(kind.track_km, start_km) - 1
-    last = min(bisect.bisect_left(kind.track_km, end_km), len(kind.track_km) - 1)
-    return bool(kind.in_range[unit_index, first : last + 1].any())
+# -- the phases ------------------------------------------------------------------------
 
 
-def _replicate(setup: CampaignSetup, rng: np.random.Generator, salvos, attacks) -> dict:
-    dt = setup.time_step_h
-    doctrine = setup.doctrine
-    survival = setup.survival
-    reserve = doctrine.reserve_missiles
-    reload_steps = max(1, math.ceil(survival.reload_h / dt - _EPS_H))
-    hazard_per_h = survival.hidden_hazard_per_day / 24.0
+def _poisson(rand: random.Random, mean: float) -> int:
+    """A Poisson count by inversion (sequential search of the CDF)."""
+    k, p = 0, math.exp(-mean)
+    cdf, u = p, rand.random()
+    while u > cdf and p > 0:
+        k += 1
+        p *= mean / k
+        cdf += p
+    return k
 
-    units = []
-    for index in engaged_units(setup):
-        spec = setup.units[index]
-        launchers = []
-        for _ in range(spec.launchers):
-            launcher = Launcher(alive=True, ready=spec.missiles_per_launcher)
-            if spec.platform == "truck" and hazard_per_h > 0:
-                launcher.found_step = math.floor(rng.exponential(1.0 / hazard_per_h) / dt)
-            launchers.append(launcher)
-        units.append(
-            Unit(index, spec.system, spec.platform, spec.missiles_per_launcher,
-                 spec.reload_stock, launchers)
-        )  # fmt: skip
 
+def arrivals(rand: random.Random, setup: CampaignSetup) -> list[Group]:
+    """Phase 1: Poisson counts per kind, uniform times, fresh ships."""
     groups = []
-    for kind, salvo in zip(setup.groups, salvos, strict=True):
-        for _ in range(rng.poisson(kind.arrivals_per_day * setup.days)):
-            arrival = rng.random() * setup.days * 24.0
-            groups.append(Group(kind, salvo, arrival, salvo.initial_state(rng, 1)))
-    groups.sort(key=lambda group: group.arrival_h)
+    for k, kind in enumerate(setup.groups):
+        for _ in range(_poisson(rand, kind.arrivals_per_day * setup.days)):
+            arrival = rand.random() * setup.days * 24.0
+            groups.append(Group(kind, k, arrival, new_ships(rand, kind.ship_types)))
+    return groups
 
+
+def in_range(group: Group, unit_index: int, t_h: float) -> bool:
+    """Phase 2: is the group on a stretch of its track that the unit reaches?"""
+    sailed = (t_h - group.arrival_h) * group.kind.speed_kmh
+    return any(a <= sailed <= b for a, b in group.kind.stretches_km[unit_index])
+
+
+def _poisson_times(rand: random.Random, rate: float, stretches, arrival_h: float, speed: float):
+    """Cue times: a Poisson process at ``rate`` per hour of time on the given stretches."""
+    times: list[float] = []
+    if rate <= 0:
+        return times
+    need = rand.expovariate(rate)
+    for begin, end in stretches:
+        start, left = arrival_h + begin / speed, (end - begin) / speed
+        while need <= left:
+            start += need
+            left -= need
+            times.append(start)
+            need = rand.expovariate(rate)
+        need -= left
+    return times
+
+
+def cueing(rand: random.Random, setup: CampaignSetup, groups: list[Group], engaged: list[int]):
+    """Phase 3: every cue as (time, group, unit index or None for a shared cue), in order."""
+    cues = []
+    coordinated = setup.doctrine.coordination == "coordinated"
+    for g, group in enumerate(groups):
+        kind = group.kind
+        if coordinated:
+            union = _union([s for i in engaged for s in kind.stretches_km[i]])
+            for t in _poisson_times(rand, setup.cue_rate_per_h, union, group.arrival_h,
+                                    kind.speed_kmh):  # fmt: skip
+                cues.append((t, g, None))
+        else:
+            for i in engaged:
+                for t in _poisson_times(rand, setup.cue_rate_per_h, kind.stretches_km[i],
+                                        group.arrival_h, kind.speed_kmh):  # fmt: skip
+                    cues.append((t, g, i))
+    cues.sort(key=lambda cue: cue[0])
+    return cues
+
+
+def _union(stretches):
+    merged: list[list[float]] = []
+    for a, b in sorted(stretches):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return merged
+
+
+def doctrine(setup: CampaignSetup, unit: Unit, group: Group, t_h: float) -> int:
+    """Phase 4: missiles the unit fires now (reloads that arrived by now count)."""
+    for launcher in unit.launchers:
+        if launcher.alive and launcher.pending and launcher.reload_at_h <= t_h:
+            launcher.ready += launcher.pending
+            launcher.pending, launcher.reload_at_h = 0, math.inf
+    cap = setup.doctrine.max_salvos_per_group
+    if group.status != "en route" or (cap is not None and group.salvos >= cap):
+        return 0
+    ready = sum(launcher.ready for launcher in unit.launchers if launcher.alive)
+    available = unit.stock() - setup.doctrine.reserve_missiles
+    return max(0, min(setup.doctrine.salvo_size, ready, available))
+
+
+def salvo(rand, setup: CampaignSetup, group: Group, missiles: int, system: int, tally) -> None:
+    """Phase 5: the salvo against the group's defences, then its status."""
+    spec = setup.systems[system]
+    attacker = Side("blue", (), scouting=spec.scouting, reliability=spec.reliability,
+                    p_hit=spec.p_hit)  # fmt: skip
+    readiness = float(group.kind.fleet[1])
+    result = reference_salvo(rand, group.ships, missiles, attacker, readiness)
+    tally.hits += result["hits"]
+    tally.intercepted += result["intercepted_area"] + result["intercepted_point"]
+    group.salvos += 1
+    out, ships = group.out(), len(group.ships)
+    if out >= ships:
+        group.status = "all out"
+    elif group.kind.turn_back_at is not None and out > 0:
+        if out >= group.kind.turn_back_at * ships - 1e-12:
+            group.status = "turned back"
+
+
+def exposure(rand, setup: CampaignSetup, unit: Unit, missiles: int) -> int:
+    """Phase 6: missiles off the launchers in order; each launcher that fired is exposed."""
+    survival = setup.survival
+    lost = 0
+    for launcher in unit.launchers:
+        if missiles == 0:
+            break
+        if not launcher.alive or launcher.ready == 0:
+            continue
+        take = min(launcher.ready, missiles)
+        launcher.ready -= take
+        missiles -= take
+        if unit.platform == "truck":
+            kill_chain = rand.lognormvariate(math.log(survival.kill_chain_median_h),
+                                             survival.kill_chain_sigma)  # fmt: skip
+            gone = (rand.random() < survival.p_detect and kill_chain < survival.dwell_h
+                    and rand.random() < survival.p_kill)  # fmt: skip
+        else:
+            gone = unit.platform == "fixed" and rand.random() < survival.p_kill
+        if gone:
+            _lose(launcher)
+            lost += 1
+    return lost
+
+
+def start_reloads(setup: CampaignSetup, unit: Unit, t_h: float) -> None:
+    """Phase 7: emptied live launchers draw one load each from the depot, in order."""
+    for launcher in unit.launchers:
+        if unit.depot == 0:
+            return
+        if launcher.alive and launcher.ready == 0 and launcher.pending == 0:
+            grant = min(unit.load, unit.depot)
+            launcher.pending, unit.depot = grant, unit.depot - grant
+            launcher.reload_at_h = t_h + setup.survival.reload_h
+
+
+def search(rand: random.Random, setup: CampaignSetup, units: list[Unit]) -> None:
+    """Phase 8, drawn up front: when hidden search finds each truck launcher."""
+    hazard = setup.survival.hidden_hazard_per_day / 24.0
+    for unit in units:
+        for launcher in unit.launchers:
+            if unit.platform == "truck" and hazard > 0:
+                launcher.found_at_h = rand.expovariate(hazard)
+
+
+def _lose(launcher: Launcher) -> None:
+    launcher.alive, launcher.ready, launcher.pending = False, 0, 0
+    launcher.reload_at_h = math.inf
+
+
+# -- one replication -------------------------------------------------------------------
+
+
+def _fire(rand, setup, unit: Unit, missiles: int, t_h: float, tally: Tally) -> None:
+    tally.fired += missiles
+    tally.lost_firing += exposure(rand, setup, unit, missiles)
+    start_reloads(setup, unit, t_h)
+
+
+def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
+    engaged = setup.engaged()
+    reserve = setup.doctrine.reserve_missiles
+    units = []
+    for position, index in enumerate(engaged):
+        spec = setup.units[index]
+        launchers = [Launcher(ready=spec.missiles_per_launcher) for _ in range(spec.launchers)]
+        units.append(Unit(position, spec.system_index, spec.platform,
+                          spec.missiles_per_launcher, spec.reload_stock, launchers))  # fmt: skip
+    groups = arrivals(rand, setup)
+    search(rand, setup, units)
+    cues = cueing(rand, setup, groups, engaged)
+    found = sorted(
+        (launcher.found_at_h, u, slot)
+        for u, unit in enumerate(units)
+        for slot, launcher in enumerate(unit.launchers)
+        if launcher.found_at_h < setup.horizon_h
+    )
+    events = sorted([(t, 0, u, slot) for t, u, slot in found] +
+                    [(t, 1, g, i) for t, g, i in cues], key=lambda e: (e[0], e[1]))  # fmt: skip
     tally = Tally()
     if units and not any(unit.can_fire(reserve) for unit in units):
-        tally.exhausted_day = 0.0
-
-    for step in range(setup.steps):
-        t = step * dt
-        for unit in units:
-            for launcher in unit.launchers:
-                if launcher.alive and launcher.pending and launcher.reload_step == step:
-                    launcher.ready += launcher.pending
-                    launcher.pending = 0
-
-        for group in groups:
-            if group.status == "waiting" and group.arrival_h < t + dt:
-                group.status = "en route"
-            travelled = (t - group.arrival_h) * group.kind.speed_kmh
-            if group.status == "en route" and travelled >= group.kind.length_km - _EPS_H:
-                group.status = "transited"
-
-        # Each unit's target: the earliest-arrived group en route that it reaches.
-        target = {}
-        for u, unit in enumerate(units):
-            for group in groups:
-                if group.status != "en route":
-                    continue
-                speed = group.kind.speed_kmh
-                start = max(0.0, (t - group.arrival_h) * speed)
-                end = min(group.kind.length_km, (t + dt - group.arrival_h) * speed)
-                if _reaches(group.kind, unit.index, start, end):
-                    target[u] = group
-                    break
-
-        coordinated = doctrine.coordination == "coordinated"
-        if coordinated:
-            cue = {id(g): rng.random() < setup.p_cue for g in groups if g.status == "en route"}
-        shooters = {}
-        for u, group in target.items():
-            unit = units[u]
-            available = min(unit.ready(), unit.stock() - reserve)
-            missiles = max(0, min(doctrine.salvo_size, available))
-            cued = cue[id(group)] if coordinated else rng.random() < setup.p_cue
-            if cued and missiles > 0:
-                shooters[u] = (group, missiles)
-
-        if coordinated:
-            systems = list(dict.fromkeys(unit.system for unit in units))
-            waves = [[u for u in shooters if units[u].system == s] for s in systems]
+        tally.exhausted_h = 0.0
+    for t_h, what, a, b in events:
+        if what == 0:
+            launcher = units[a].launchers[b]
+            if launcher.alive:
+                _lose(launcher)
+                tally.lost_hidden += 1
         else:
-            waves = [[u] for u in sorted(shooters)]
-        for wave in waves:
-            if not wave:
+            group = groups[a]
+            if group.status != "en route":
                 continue
-            by_group: dict[int, list[int]] = {}
-            for u in wave:
-                by_group.setdefault(id(shooters[u][0]), []).append(u)
-            for members in by_group.values():
-                group = shooters[members[0]][0]
-                if group.status != "en route":
-                    continue
-                if doctrine.max_salvos_per_group is not None and (
-                    group.salvos >= doctrine.max_salvos_per_group
-                ):
-                    continue
-                total = sum(shooters[u][1] for u in members)
-                system = units[members[0]].system
-                group.salvo.engage(rng, group.state, np.array([0]), np.array([total]),
-                                   attacks[system])  # fmt: skip
-                group.salvos += 1
-                tally.salvos += 1
-                out = group.ships_out()
-                if out >= group.kind.ships:
-                    group.status = "all out"
-                elif (
-                    group.kind.turn_back_at is not None
-                    and out > 0
-                    and out >= group.kind.turn_back_at * group.kind.ships - 1e-12
-                ):
-                    group.status = "turned back"
-                for u in members:
-                    _launch(units[u], shooters[u][1], step, reload_steps, survival, rng, tally)
-
-        for unit in units:
-            for launcher in unit.launchers:
-                if launcher.alive and launcher.found_step == step:
-                    launcher.alive, launcher.ready, launcher.pending = False, 0, 0
-                    tally.lost_hidden += 1
-
-        if units and math.isnan(tally.exhausted_day):
+            if b is not None:
+                unit = units[engaged.index(b)]
+                missiles = doctrine(setup, unit, group, t_h)
+                if missiles:
+                    salvo(rand, setup, group, missiles, unit.system, tally)
+                    tally.salvos += 1
+                    _fire(rand, setup, unit, missiles, t_h, tally)
+            else:
+                wanted = [
+                    doctrine(setup, unit, group, t_h) if in_range(group, engaged[u], t_h) else 0
+                    for u, unit in enumerate(units)
+                ]
+                for system in range(len(setup.systems)):
+                    mine = [u for u, unit in enumerate(units) if unit.system == system]
+                    total = sum(wanted[u] for u in mine)
+                    if total == 0:
+                        continue
+                    cap = setup.doctrine.max_salvos_per_group
+                    if group.status != "en route" or (cap is not None and group.salvos >= cap):
+                        break
+                    salvo(rand, setup, group, total, system, tally)
+                    tally.salvos += 1
+                    for u in mine:
+                        if wanted[u]:
+                            _fire(rand, setup, units[u], wanted[u], t_h, tally)
+        if units and math.isnan(tally.exhausted_h):
             if not any(unit.can_fire(reserve) for unit in units):
-                tally.exhausted_day = (t + dt) / 24.0
+                tally.exhausted_h = t_h
+    return _columns(setup, units, groups, tally)
 
-    came = [g for g in groups if g.status != "waiting"]
-    transited = sum(g.status == "transited" for g in came)
-    exhausted = not math.isnan(tally.exhausted_day)
-    horizon_day = setup.steps * dt / 24.0
+
+def _columns(setup, units, groups, tally: Tally) -> dict[str, float]:
+    arrived = len(groups)
+    transited = sum(g.status == "en route" for g in groups)
+    if not units:
+        day, exhausted = math.nan, False
+    elif math.isnan(tally.exhausted_h):
+        day, exhausted = setup.horizon_h / 24.0, False
+    else:
+        day, exhausted = tally.exhausted_h / 24.0, True
     return {
-        "red_ships_out_of_action": sum(g.ships_out() for g in came),
-        "groups_transited_fraction": transited / len(came) if came else math.nan,
+        "red_ships_out_of_action": sum(g.out() for g in groups),
+        "groups_transited_fraction": transited / arrived if arrived else math.nan,
         "blue_missiles_fired": tally.fired,
         "blue_launchers_lost": tally.lost_firing + tally.lost_hidden,
-        "magazine_exhausted_day": (
-            tally.exhausted_day if exhausted else (horizon_day if units else math.nan)
-        ),
-        "groups_arrived": len(came),
+        "magazine_exhausted_day": day,
+        "groups_arrived": arrived,
         "groups_transited": transited,
-        "groups_turned_back": sum(g.status == "turned back" for g in came),
-        "groups_all_out": sum(g.status == "all out" for g in came),
+        "groups_turned_back": sum(g.status == "turned back" for g in groups),
+        "groups_all_out": sum(g.status == "all out" for g in groups),
         "blue_salvos": tally.salvos,
         "blue_launchers_lost_firing": tally.lost_firing,
         "blue_launchers_lost_hidden": tally.lost_hidden,
         "magazine_exhausted": exhausted,
+        "red_hits_received": tally.hits,
+        "blue_missiles_intercepted": tally.intercepted,
     }
 
 
-def _launch(unit: Unit, missiles: int, step: int, reload_steps: int, survival, rng, tally):
-    """Fire ``missiles`` from the unit's launchers in order; expose each launcher that
-    fired; start a reload for each launcher left empty while the depot lasts."""
-    tally.fired += missiles
-    left = missiles
-    for launcher in unit.launchers:
-        if left == 0:
-            break
-        if not launcher.alive or launcher.ready == 0:
-            continue
-        take = min(left, launcher.ready)
-        launcher.ready -= take
-        left -= take
-        if unit.platform == "truck":
-            detected = rng.random() < survival.p_detect
-            kill_chain_h = survival.kill_chain_median_h * math.exp(
-                survival.kill_chain_sigma * rng.standard_normal()
-            )
-            killed = rng.random() < survival.p_kill
-            lost = detected and kill_chain_h < survival.dwell_h and killed
-        elif unit.platform == "fixed":
-            lost = rng.random() < survival.p_kill
-        else:
-            lost = False
-        if lost:
-            launcher.alive, launcher.ready, launcher.pending = False, 0, 0
-            tally.lost_firing += 1
-    for launcher in unit.launchers:
-        if launcher.alive and launcher.ready == 0 and launcher.pending == 0 and unit.depot > 0:
-            launcher.pending = min(unit.load, unit.depot)
-            unit.depot -= launcher.pending
-            launcher.reload_step = step + reload_steps
-
-
 def run_reference(setup: CampaignSetup, replications: int, seed: int) -> dict[str, np.ndarray]:
-    """``replications`` campaigns, one at a time; the same columns as the engine."""
-    sequence = np.random.SeedSequence(entropy=(int(seed), int(setup.scenario_hash, 16), 7))
-    rng = np.random.Generator(np.random.PCG64(sequence))
-    salvos = [GroupSalvo(setup.catalog, kind.class_ids) for kind in setup.groups]
-    systems = {unit.system for unit in setup.units}
-    attacks = {system: attack_for(setup.catalog, system) for system in systems}
-    rows = [_replicate(setup, rng, salvos, attacks) for _ in range(replications)]
-    return {
-        name: np.array([row[name] for row in rows], dtype=float if "fraction" in name or
-                       name == "magazine_exhausted_day" else None)
-        for name in COLUMNS
-    }  # fmt: skip
+    """``replications`` plain-Python replications; columns as the engine's."""
+    rows = [_replicate(setup, random.Random(f"{seed}:{rep}")) for rep in range(replications)]
+    return {name: np.array([row[name] for row in rows]) for name in COLUMNS}

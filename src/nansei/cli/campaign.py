@@ -24,7 +24,7 @@ from nansei.campaign import (
     comparison_record,
     run_campaign,
 )
-from nansei.catalog import Catalog, CatalogError, UnknownIdError
+from nansei.catalog import Catalog
 from nansei.cli import common
 from nansei.results import write_json, write_parquet
 from nansei.scenario import Scenario, ScenarioError, load_scenario
@@ -89,8 +89,9 @@ def _load(name: str) -> Scenario:
         _fail(str(error))
 
 
-def parse_sets(items: list[str] | None, catalog: Catalog) -> dict[str, float]:
-    """``ID=VALUE`` pairs, each checked against the catalog (id and ``[low, high]``)."""
+def parse_sets(items: list[str] | None) -> dict[str, float]:
+    """``ID=VALUE`` pairs as numbers. Whether an id exists, its range and whether the run
+    reads it are the library's checks; :func:`_explain` names their ``--set`` option."""
     overrides: dict[str, float] = {}
     for item in items or []:
         param_id, sep, text = item.partition("=")
@@ -103,24 +104,29 @@ def parse_sets(items: list[str] | None, catalog: Catalog) -> dict[str, float]:
             _fail(f"--set {param_id}: {text.strip()!r} is not a number")
         if not math.isfinite(value):
             _fail(f"--set {param_id}: the value must be a finite number")
-        try:
-            param = catalog.param(param_id)
-            catalog.with_overrides({param_id: value})
-        except UnknownIdError as error:
-            hint = f"; did you mean {', '.join(error.suggestions)}?" if error.suggestions else ""
-            _fail(f"--set {param_id}: unknown catalog parameter{hint}")
-        except CatalogError as error:
-            detail = "; ".join(problem.message for problem in error.problems)
-            unit = f" ({param.unit})" if param.unit else ""
-            _fail(f"--set {param_id}={text.strip()}: {detail}{unit}")
+        if param_id in overrides:
+            _fail(f"--set {param_id}: given twice; give each parameter once")
         overrides[param_id] = value
     return overrides
 
 
-def _check_year(year: int, catalog: Catalog) -> None:
-    if year not in catalog.postures:
-        known = ", ".join(str(y) for y in catalog.postures)
-        _fail(f"--year {year}: unknown posture year (known: {known})")
+def _explain(error: ScenarioError, sets: Mapping[str, float], year_option: str | None) -> str:
+    """The library's error with the problems the command line caused named by their
+    options (``--set ID``, ``--year``/``--years``); the rest keep their scenario paths."""
+    from_options, from_file = [], []
+    for problem in error.problems:
+        path = problem.path
+        param_id = path.removeprefix("overrides.")
+        if path.startswith("overrides.") and param_id in sets:
+            from_options.append(f"--set {param_id}: {problem.message}")
+        elif path == "posture.year" and year_option:
+            from_options.append(f"{year_option}: {problem.message}")
+        else:
+            from_file.append(problem)
+    if not from_file:
+        return "\n".join(from_options)
+    rest = str(ScenarioError(error.source, from_file))
+    return "\n".join([*from_options, rest])
 
 
 def parse_years(text: str, catalog: Catalog) -> list[int]:
@@ -254,9 +260,7 @@ def campaign(
     """Run a campaign: groups transit, cued units fire, trucks scoot, magazines run down."""
     catalog = common.catalog()
     loaded = _load(scenario)
-    overrides = parse_sets(set_, catalog)
-    if year is not None:
-        _check_year(year, catalog)
+    overrides = parse_sets(set_)
     _check_out(out)
     total = reps if reps is not None else loaded.replications
     try:
@@ -275,7 +279,7 @@ def campaign(
                 source=scenario,
             )
     except ScenarioError as error:
-        _fail(str(error))
+        _fail(_explain(error, overrides, "--year" if year is not None else None))
     record = run.record()
     meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
     _finish(record, json_, out, run.table, meta, lambda: print_run(run))
@@ -297,7 +301,7 @@ def compare(
     catalog = common.catalog()
     loaded = _load(scenario)
     year_list = parse_years(years, catalog)
-    overrides = parse_sets(set_, catalog)
+    overrides = parse_sets(set_)
     _check_out(out)
     runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
     record = comparison_record(runs)
@@ -350,7 +354,7 @@ def run_comparison(
                 source=source,
             )
     except ScenarioError as error:
-        _fail(str(error))
+        _fail(_explain(error, overrides, "--years"))
 
 
 def register(app: typer.Typer) -> None:

@@ -39,6 +39,7 @@ from nansei.geo.geodesy import (
     range_disc,
 )
 from nansei.geo.land import DEFAULT_REGION, Land, Region, load_land, source_line
+from nansei.posture import resolve_posture
 
 #: Which end of a range parameter's [low, high] to use.
 RANGE_CASES = ("value", "low", "high")
@@ -75,21 +76,19 @@ def posture_units(catalog: Catalog, year: int | str, range_case: str = "value") 
     """
     if range_case not in RANGE_CASES:
         raise UnknownIdError("range case", range_case, list(RANGE_CASES))
-    posture = catalog.posture(year)
     units = []
-    for unit in posture.units:
-        site = catalog.site(unit.site)
-        reach = catalog.range_km(unit.system)
+    for unit in resolve_posture(catalog, year):
+        range_km = {"value": unit.range_km, "low": unit.range_low_km, "high": unit.range_high_km}
         units.append(
             UnitReach(
                 id=unit.id,
                 system=unit.system,
-                system_name=catalog.entity(unit.system).name,
+                system_name=unit.system_name,
                 site=unit.site,
-                site_name=site.name,
-                lat=site.lat,
-                lon=site.lon,
-                range_km=float(getattr(reach, range_case)),
+                site_name=unit.site_name,
+                lat=unit.lat,
+                lon=unit.lon,
+                range_km=float(range_km[range_case]),
                 platform=unit.platform,
             )
         )

@@ -1,0 +1,211 @@
+"""The campaign's compiled loop: replications, and the events of one replication in time
+order (the phases are in :mod:`nansei.campaign.phases`).
+
+Within a replication the events are the cues (phase 3) and the moments hidden search
+finds a launcher (phase 8), merged by time; reloads (phase 7) are completed when the
+unit next needs its launchers, which gives the same state as completing them at their
+own times. After every change to the blue force the engine checks whether any engaged
+unit can still fire, and records the first time none can (magazine exhaustion).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from nansei.campaign.phases import (
+    ALL_OUT,
+    COORDINATED,
+    DAYS,
+    EN_ROUTE,
+    HIDDEN_HAZARD,
+    HORIZON,
+    MAX_SALVOS,
+    RELOAD_H,
+    RESERVE,
+    TURNED_BACK,
+    arrivals,
+    can_fire,
+    complete_reloads,
+    cueing,
+    doctrine,
+    exposure,
+    in_range,
+    lost_launcher,
+    new_blue,
+    out_of_action,
+    salvo,
+    search,
+    start_reloads,
+    time_order,
+)
+
+#: The per-replication columns, in the kernel's order.
+COLUMNS = (
+    "red_ships_out_of_action",
+    "groups_transited_fraction",
+    "blue_missiles_fired",
+    "blue_launchers_lost",
+    "magazine_exhausted_day",
+    "groups_arrived",
+    "groups_transited",
+    "groups_turned_back",
+    "groups_all_out",
+    "blue_salvos",
+    "blue_launchers_lost_firing",
+    "blue_launchers_lost_hidden",
+    "magazine_exhausted",
+    "red_hits_received",
+    "blue_missiles_intercepted",
+)
+(C_OUT, C_FRACTION, C_FIRED, C_LOST, C_EXHAUSTED_DAY, C_ARRIVED, C_TRANSITED, C_TURNED,
+ C_ALL_OUT, C_SALVOS, C_LOST_FIRING, C_LOST_HIDDEN, C_EXHAUSTED, C_HITS,
+ C_INTERCEPTED) = range(len(COLUMNS))  # fmt: skip
+
+_TALLY_SIZE = 9
+_T_AREA, _T_POINT, _T_HITS = 3, 4, 7
+
+
+@njit(cache=True)
+def _none_can_fire(blue, count, reserve):
+    for u in range(count):
+        if can_fire(blue, u, reserve):
+            return False
+    return True
+
+
+@njit(cache=True)
+def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts):
+    """Unit ``u`` has fired ``missiles``: exposure, then reloads for emptied launchers."""
+    counts[0] += missiles
+    counts[1] += exposure(keys, rep, units, blue, u, missiles, t_h, rules)
+    start_reloads(units, blue, u, t_h, rules[RELOAD_H])
+
+
+@njit(cache=True)
+def replicate(keys, rep, units, threat, rules, row):
+    """One replication; writes its columns into ``row``."""
+    unit_count = units.launchers.size
+    reserve = int(rules[RESERVE])
+    groups = arrivals(keys, rep, threat, rules[DAYS])
+    blue = new_blue(units)
+    search(keys, rep, units, blue, rules[HIDDEN_HAZARD])
+    cue_h, cue_group, cue_unit = cueing(keys, rep, threat, groups, units, rules)
+
+    found_flat = blue.found_at_h.ravel()
+    found_order = time_order(found_flat)
+    width = blue.alive.shape[1]
+    found_count = 0
+    while found_count < found_order.size and found_flat[found_order[found_count]] < rules[HORIZON]:
+        found_count += 1
+
+    counts = np.zeros(2, dtype=np.int64)  # missiles fired, launchers lost firing
+    tally = np.zeros(_TALLY_SIZE, dtype=np.int64)
+    wanted = np.zeros(unit_count, dtype=np.int64)
+    salvos = 0
+    lost_hidden = 0
+    exhausted_h = math.nan
+    if unit_count > 0 and _none_can_fire(blue, unit_count, reserve):
+        exhausted_h = 0.0
+
+    next_cue = 0
+    next_found = 0
+    while next_cue < cue_h.size or next_found < found_count:
+        take_found = next_found < found_count and (
+            next_cue >= cue_h.size or found_flat[found_order[next_found]] <= cue_h[next_cue]
+        )
+        if take_found:
+            flat = found_order[next_found]
+            next_found += 1
+            t_h = found_flat[flat]
+            u, slot = flat // width, flat % width
+            if blue.alive[u, slot]:
+                lost_launcher(blue, u, slot)
+                lost_hidden += 1
+        else:
+            t_h = cue_h[next_cue]
+            g = cue_group[next_cue]
+            shooter = cue_unit[next_cue]
+            next_cue += 1
+            if groups.status[g] != EN_ROUTE:
+                continue
+            if rules[COORDINATED] == 0:
+                complete_reloads(blue, shooter, t_h)
+                missiles = doctrine(blue, shooter, groups, g, rules)
+                if missiles == 0:
+                    continue
+                system = units.system[shooter]
+                salvo(keys, rep, threat, groups, g, missiles, units.attack, system, tally)
+                salvos += 1
+                _fire(keys, rep, units, blue, shooter, missiles, t_h, rules, counts)
+            else:
+                # Who would fire is settled before any salvo; then one salvo per system.
+                for u in range(unit_count):
+                    wanted[u] = 0
+                    if in_range(threat, groups, g, u, t_h):
+                        complete_reloads(blue, u, t_h)
+                        wanted[u] = doctrine(blue, u, groups, g, rules)
+                for system in range(units.attack.shape[0]):
+                    total = np.int64(0)
+                    for u in range(unit_count):
+                        if units.system[u] == system:
+                            total += wanted[u]
+                    if total == 0:
+                        continue
+                    if groups.status[g] != EN_ROUTE:
+                        break
+                    if rules[MAX_SALVOS] >= 0 and groups.salvos[g] >= rules[MAX_SALVOS]:
+                        break
+                    salvo(keys, rep, threat, groups, g, total, units.attack, system, tally)
+                    salvos += 1
+                    for u in range(unit_count):
+                        if units.system[u] == system and wanted[u] > 0:
+                            _fire(keys, rep, units, blue, u, wanted[u], t_h, rules, counts)
+        if math.isnan(exhausted_h) and unit_count > 0:
+            if _none_can_fire(blue, unit_count, reserve):
+                exhausted_h = t_h
+
+    arrived = groups.kind.size
+    transited = 0
+    turned = 0
+    all_out = 0
+    for g in range(arrived):
+        if groups.status[g] == EN_ROUTE:
+            transited += 1
+        elif groups.status[g] == TURNED_BACK:
+            turned += 1
+        elif groups.status[g] == ALL_OUT:
+            all_out += 1
+    row[C_OUT] = out_of_action(threat, groups)
+    row[C_FRACTION] = transited / arrived if arrived > 0 else math.nan
+    row[C_FIRED] = counts[0]
+    row[C_LOST] = counts[1] + lost_hidden
+    row[C_ARRIVED] = arrived
+    row[C_TRANSITED] = transited
+    row[C_TURNED] = turned
+    row[C_ALL_OUT] = all_out
+    row[C_SALVOS] = salvos
+    row[C_LOST_FIRING] = counts[1]
+    row[C_LOST_HIDDEN] = lost_hidden
+    row[C_HITS] = tally[_T_HITS]
+    row[C_INTERCEPTED] = tally[_T_AREA] + tally[_T_POINT]
+    if unit_count == 0:
+        row[C_EXHAUSTED_DAY] = math.nan
+        row[C_EXHAUSTED] = 0
+    elif math.isnan(exhausted_h):
+        row[C_EXHAUSTED_DAY] = rules[HORIZON] / 24.0  # censored at the horizon
+        row[C_EXHAUSTED] = 0
+    else:
+        row[C_EXHAUSTED_DAY] = exhausted_h / 24.0
+        row[C_EXHAUSTED] = 1
+
+
+@njit(cache=True)
+def run_chunk(keys, first_rep, reps, units, threat, rules):
+    """Replications ``first_rep`` … ``first_rep + reps − 1``: (reps, columns) floats."""
+    out = np.zeros((reps, len(COLUMNS)), dtype=np.float64)
+    for r in range(reps):
+        replicate(keys, first_rep + r, units, threat, rules, out[r])
+    return out

@@ -1,0 +1,389 @@
+"""The campaign's eight phases, compiled, for one replication (docs/model.md, "Campaign").
+
+The campaign runs in continuous time: every event happens at its own time, so there is
+no clock step to choose. One replication:
+
+1. :func:`arrivals` — each kind of threat group arrives as a Poisson process over the
+   arrival window: the count is Poisson(rate · days) and, given the count, the times
+   are independent and uniform (the order-statistics property of the Poisson process).
+2. :func:`in_range` — *opportunities*: a group is in a unit's reach while it sails a
+   stretch of its track within the unit's range (stretches come from the track
+   geometry, :mod:`nansei.campaign.setup`).
+3. :func:`cueing` — firing-quality tracks arrive as a Poisson process at
+   ``cue_rate_per_h`` per hour of time in reach: per unit and group (``independent``),
+   or per group over the time any unit reaches it, shared by every unit that reaches
+   it then (``coordinated``).
+4. :func:`doctrine` — at a cue, a unit fires ``min(salvo_size, ready, stock − reserve)``
+   missiles, unless the group is out of the fight or already took
+   ``max_salvos_per_group`` salvos; coordinated units fire one salvo per missile system.
+5. :func:`salvo` — adjudicated by the compiled salvo model
+   (:func:`nansei.combat.kernels.fire_salvo`) against the group's defences, whose state
+   carries from salvo to salvo; a group turns back at ``turn_back_at`` of its ships out
+   of action and is out of the fight with all of them out.
+6. :func:`exposure` — missiles come off the unit's launchers in order; each launcher that
+   fired is lost with the shoot-and-scoot chance (truck: detected, kill chain shorter
+   than the dwell, killed — :func:`nansei.survival.loss_per_shot`; fixed site:
+   ``p_kill``; ships are not exposed to this land-attack kill chain).
+7. :func:`start_reloads` / :func:`complete_reloads` — *magazines*: an emptied live
+   launcher draws one load from the unit's depot and is ready ``reload_h`` later; a lost
+   launcher takes its loaded and reloading missiles with it.
+8. :func:`search` — hidden truck launchers are found and killed after an exponential
+   time at ``search_rate_per_day / (1 + decoys)`` (Koopman random search with decoy
+   dilution, :func:`nansei.survival.hidden_hazard_per_day`).
+
+Random numbers come from :mod:`nansei.streams`, one stream per purpose and thing —
+arrivals per (replication, group kind), cueing per (replication, group, unit), each
+group's staying power, each salvo per (replication, group, salvo ordinal), exposure per
+(replication, unit, firing ordinal), search per (replication, unit, launcher) — so two
+settings see the same numbers wherever the same thing happens. Pure: no files, no prints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from nansei.combat.kernels import HITS, THRESHOLD, fire_salvo, new_fleet_state, ships_alive
+from nansei.streams import exponential, new_stream, normal, poisson, uniform
+
+#: The units that take part (reach a track), as arrays over units u.
+UnitTable = namedtuple(
+    "UnitTable", "launchers load depot truck fixed system attack"
+)  # (U,) ints / bools, system (U,) → attack row (systems, 4)
+
+#: The threat, as arrays over group kinds k (stretches in km along the track).
+ThreatTable = namedtuple(
+    "ThreatTable",
+    "rate_per_day speed_kmh length_km turn_back ships ship_f ship_i fleet "
+    "stretches stretch_count union union_count",
+)
+
+#: Every group of one replication (g), with its kind, identity and state.
+Groups = namedtuple("Groups", "kind ident arrival_h status salvos state")
+
+#: The engaged units' launchers (u, launcher) and depots (u,) in one replication.
+Blue = namedtuple("Blue", "alive ready pending reload_at_h found_at_h depot firings")
+
+#: The scalar rules, by index into one float array.
+RULES = (
+    "days",
+    "horizon_h",
+    "cue_rate_per_h",
+    "salvo_size",
+    "coordinated",
+    "max_salvos",
+    "reserve",
+    "p_detect",
+    "kill_chain_median_h",
+    "kill_chain_sigma",
+    "dwell_h",
+    "p_kill",
+    "hidden_hazard_per_h",
+    "reload_h",
+)
+(DAYS, HORIZON, CUE_RATE, SALVO_SIZE, COORDINATED, MAX_SALVOS, RESERVE, P_DETECT,
+ KC_MEDIAN, KC_SIGMA, DWELL, P_KILL, HIDDEN_HAZARD, RELOAD_H) = range(len(RULES))  # fmt: skip
+
+#: Stream purposes (index into the keys array; numbers from nansei.streams.PURPOSES).
+ARRIVALS, CUEING, SALVO, EXPOSURE, SEARCH, STAYING = 1, 2, 3, 4, 5, 6
+
+#: Group status.
+EN_ROUTE, TURNED_BACK, ALL_OUT = 0, 1, 2
+
+#: A group's identity in stream names: kind · 2^32 + its draw number within the kind.
+_KIND_STRIDE = 2**32
+
+
+@njit(cache=True)
+def arrivals(keys, rep, threat, days):
+    """Phase 1. Reads the arrival rates and ships; returns the replication's
+    :class:`Groups` (fresh ships, staying power drawn), in kind and draw order."""
+    kinds = threat.rate_per_day.size
+    counts = np.zeros(kinds, dtype=np.int64)
+    for k in range(kinds):
+        counts[k] = poisson(new_stream(keys[ARRIVALS], rep, k, 0), threat.rate_per_day[k] * days)
+    total = counts.sum()
+    kind = np.empty(total, dtype=np.int64)
+    ident = np.empty(total, dtype=np.int64)
+    arrival_h = np.empty(total, dtype=np.float64)
+    state = np.zeros((total, threat.ship_f.shape[1], 4), dtype=np.int64)
+    g = 0
+    for k in range(kinds):
+        times = new_stream(keys[ARRIVALS], rep, k, 1)
+        ships = threat.ships[k]
+        for i in range(counts[k]):
+            kind[g] = k
+            ident[g] = k * _KIND_STRIDE + i
+            arrival_h[g] = uniform(times) * days * 24.0
+            new_fleet_state(
+                new_stream(keys[STAYING], rep, ident[g], 0),
+                threat.ship_f[k, :ships],
+                threat.ship_i[k, :ships],
+                state[g, :ships],
+            )
+            g += 1
+    status = np.zeros(total, dtype=np.int64)
+    salvos = np.zeros(total, dtype=np.int64)
+    return Groups(kind, ident, arrival_h, status, salvos, state)
+
+
+@njit(cache=True)
+def in_range(threat, groups, g, u, t_h):
+    """Phase 2. Is group ``g`` within unit ``u``'s range at time ``t_h``? Reads the
+    group's arrival and the unit's stretches of its kind's track."""
+    k = groups.kind[g]
+    sailed_km = (t_h - groups.arrival_h[g]) * threat.speed_kmh[k]
+    for w in range(threat.stretch_count[k, u]):
+        if threat.stretches[k, u, w, 0] <= sailed_km <= threat.stretches[k, u, w, 1]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _cue_times(stream, rate_per_h, windows_h, count, out, filled):
+    """Times of a Poisson process at ``rate_per_h`` run only inside the first ``count``
+    time windows (its clock is time in reach), written to ``out`` from ``filled`` on
+    (as far as it has room); returns how many there are in all."""
+    if rate_per_h <= 0.0:
+        return filled
+    need_h = exponential(stream) / rate_per_h
+    for w in range(count):
+        start_h = windows_h[w, 0]
+        left_h = windows_h[w, 1] - windows_h[w, 0]
+        while need_h <= left_h:
+            start_h += need_h
+            left_h -= need_h
+            if filled < out.size:
+                out[filled] = start_h
+            filled += 1
+            need_h = exponential(stream) / rate_per_h
+        need_h -= left_h
+    return filled
+
+
+@njit(cache=True)
+def cueing(keys, rep, threat, groups, units, rules):
+    """Phase 3. Reads the groups, stretches and cue rate; returns the cues as arrays
+    ``(time_h, group, unit)`` sorted by time (``unit`` −1: a shared, coordinated cue).
+
+    Two passes over the same streams: count, then fill (no growing lists)."""
+    rate = rules[CUE_RATE]
+    coordinated = rules[COORDINATED] > 0
+    sources = 1 if coordinated else units.launchers.size
+    windows_h = np.empty((max(threat.stretches.shape[2], threat.union.shape[1]), 2))
+    time_h = np.empty(0, dtype=np.float64)
+    group = np.empty(0, dtype=np.int64)
+    unit = np.empty(0, dtype=np.int64)
+    for fill in range(2):
+        filled = 0
+        for g in range(groups.kind.size):
+            k = groups.kind[g]
+            for source in range(sources):
+                if coordinated:
+                    stretches, count = threat.union[k], threat.union_count[k]
+                else:
+                    stretches, count = threat.stretches[k, source], threat.stretch_count[k, source]
+                for w in range(count):  # along-track km → hours since the start
+                    for end in range(2):
+                        km = stretches[w, end]
+                        windows_h[w, end] = groups.arrival_h[g] + km / threat.speed_kmh[k]
+                stream = new_stream(keys[CUEING], rep, groups.ident[g], source + 1)
+                before = filled
+                filled = _cue_times(stream, rate, windows_h, count, time_h, filled)
+                if fill:
+                    group[before:filled] = g
+                    unit[before:filled] = -1 if coordinated else source
+        if not fill:
+            time_h = np.empty(filled, dtype=np.float64)
+            group = np.empty(filled, dtype=np.int64)
+            unit = np.empty(filled, dtype=np.int64)
+    order = time_order(time_h)
+    return time_h[order], group[order], unit[order]
+
+
+@njit(cache=True)
+def time_order(times):
+    """Indices that sort ``times`` (a stable bottom-up merge sort: ties keep their order)."""
+    n = times.size
+    order = np.arange(n)
+    spare = np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for left in range(0, n, 2 * width):
+            middle = min(left + width, n)
+            right = min(left + 2 * width, n)
+            i, j = left, middle
+            for out in range(left, right):
+                if i < middle and (j >= right or times[order[i]] <= times[order[j]]):
+                    spare[out] = order[i]
+                    i += 1
+                else:
+                    spare[out] = order[j]
+                    j += 1
+        order, spare = spare, order
+        width *= 2
+    return order
+
+
+@njit(cache=True)
+def search(keys, rep, units, blue, hazard_per_h):
+    """Phase 8, drawn up front. Writes ``blue.found_at_h``: when hidden search finds each
+    truck launcher (inf: never, or not a truck)."""
+    for u in range(units.launchers.size):
+        for slot in range(units.launchers[u]):
+            if units.truck[u] and hazard_per_h > 0.0:
+                stream = new_stream(keys[SEARCH], rep, u, slot)
+                blue.found_at_h[u, slot] = exponential(stream) / hazard_per_h
+
+
+@njit(cache=True)
+def new_blue(units):
+    """The engaged units at the start: every launcher alive and loaded, depots full."""
+    count = units.launchers.size
+    width = 1
+    for u in range(count):
+        width = max(width, units.launchers[u])
+    alive = np.zeros((count, width), dtype=np.bool_)
+    ready = np.zeros((count, width), dtype=np.int64)
+    for u in range(count):
+        for slot in range(units.launchers[u]):
+            alive[u, slot] = True
+            ready[u, slot] = units.load[u]
+    pending = np.zeros((count, width), dtype=np.int64)
+    reload_at_h = np.full((count, width), np.inf)
+    found_at_h = np.full((count, width), np.inf)
+    depot = units.depot.copy()
+    firings = np.zeros(count, dtype=np.int64)
+    return Blue(alive, ready, pending, reload_at_h, found_at_h, depot, firings)
+
+
+@njit(cache=True)
+def stock(blue, u):
+    """Missiles unit ``u`` still has: loaded and reloading on live launchers, plus depot."""
+    total = blue.depot[u]
+    for slot in range(blue.alive.shape[1]):
+        if blue.alive[u, slot]:
+            total += blue.ready[u, slot] + blue.pending[u, slot]
+    return total
+
+
+@njit(cache=True)
+def can_fire(blue, u, reserve):
+    """Has unit ``u`` a live launcher and more missiles than its reserve?"""
+    for slot in range(blue.alive.shape[1]):
+        if blue.alive[u, slot]:
+            return stock(blue, u) > reserve
+    return False
+
+
+@njit(cache=True)
+def complete_reloads(blue, u, t_h):
+    """Phase 7 (end of reloads). Loads that reached unit ``u``'s live launchers by
+    ``t_h`` become ready."""
+    for slot in range(blue.alive.shape[1]):
+        if blue.alive[u, slot] and blue.pending[u, slot] > 0 and blue.reload_at_h[u, slot] <= t_h:
+            blue.ready[u, slot] += blue.pending[u, slot]
+            blue.pending[u, slot] = 0
+            blue.reload_at_h[u, slot] = np.inf
+
+
+@njit(cache=True)
+def doctrine(blue, u, groups, g, rules):
+    """Phase 4. Missiles unit ``u`` fires at group ``g`` now: ``min(salvo size, ready,
+    stock − reserve)``, or 0 when the group is out of the fight or at its salvo cap."""
+    if groups.status[g] != EN_ROUTE:
+        return 0
+    if rules[MAX_SALVOS] >= 0 and groups.salvos[g] >= rules[MAX_SALVOS]:
+        return 0
+    ready = 0
+    for slot in range(blue.alive.shape[1]):
+        if blue.alive[u, slot]:
+            ready += blue.ready[u, slot]
+    return max(0, min(int(rules[SALVO_SIZE]), ready, stock(blue, u) - int(rules[RESERVE])))
+
+
+@njit(cache=True)
+def salvo(keys, rep, threat, groups, g, missiles, attacks, system, tally):
+    """Phase 5. ``missiles`` of ``system`` (a row of ``attacks``) at group ``g``:
+    adjudicated against its defences (state updated); then its status: all ships out,
+    or turned back at ``turn_back_at``."""
+    attack = attacks[system]
+    k = groups.kind[g]
+    ships = threat.ships[k]
+    stream = new_stream(keys[SALVO], rep, groups.ident[g], groups.salvos[g])
+    state = groups.state[g, :ships]
+    fire_salvo(stream, missiles, attack, threat.ship_f[k, :ships], threat.fleet[k], state, tally)
+    groups.salvos[g] += 1
+    out = ships - ships_alive(state)
+    if out >= ships:
+        groups.status[g] = ALL_OUT
+    elif threat.turn_back[k] >= 0 and out > 0 and out >= threat.turn_back[k] * ships - 1e-12:
+        groups.status[g] = TURNED_BACK
+
+
+@njit(cache=True)
+def exposure(keys, rep, units, blue, u, missiles, t_h, rules):
+    """Phase 6. Unit ``u`` fires ``missiles`` at ``t_h``: draws them from its launchers in
+    order and exposes each launcher that fired; returns the launchers lost."""
+    stream = new_stream(keys[EXPOSURE], rep, u, blue.firings[u])
+    blue.firings[u] += 1
+    left = missiles
+    lost = 0
+    for slot in range(blue.alive.shape[1]):
+        if left == 0:
+            break
+        if not blue.alive[u, slot] or blue.ready[u, slot] == 0:
+            continue
+        take = min(blue.ready[u, slot], left)
+        blue.ready[u, slot] -= take
+        left -= take
+        # Four draws for every launcher that fired, whatever its platform (common numbers).
+        detected = uniform(stream) < rules[P_DETECT]
+        kill_chain_h = rules[KC_MEDIAN] * math.exp(rules[KC_SIGMA] * normal(stream))
+        killed = uniform(stream) < rules[P_KILL]
+        if units.truck[u]:
+            gone = detected and kill_chain_h < rules[DWELL] and killed
+        else:
+            gone = units.fixed[u] and killed
+        if gone:
+            lost_launcher(blue, u, slot)
+            lost += 1
+    return lost
+
+
+@njit(cache=True)
+def lost_launcher(blue, u, slot):
+    """A launcher is lost with its loaded and reloading missiles."""
+    blue.alive[u, slot] = False
+    blue.ready[u, slot] = 0
+    blue.pending[u, slot] = 0
+    blue.reload_at_h[u, slot] = np.inf
+
+
+@njit(cache=True)
+def start_reloads(units, blue, u, t_h, reload_h):
+    """Phase 7 (start of reloads). Each emptied live launcher of unit ``u`` without a load
+    on its way draws one load from the depot, in launcher order, ready ``reload_h`` later."""
+    for slot in range(blue.alive.shape[1]):
+        if blue.depot[u] == 0:
+            return
+        if blue.alive[u, slot] and blue.ready[u, slot] == 0 and blue.pending[u, slot] == 0:
+            grant = min(units.load[u], blue.depot[u])
+            blue.pending[u, slot] = grant
+            blue.depot[u] -= grant
+            blue.reload_at_h[u, slot] = t_h + reload_h
+
+
+@njit(cache=True)
+def out_of_action(threat, groups):
+    """Red ships out of action over every group of the replication."""
+    total = 0
+    for g in range(groups.kind.size):
+        ships = threat.ships[groups.kind[g]]
+        for s in range(ships):
+            if groups.state[g, s, HITS] >= groups.state[g, s, THRESHOLD]:
+                total += 1
+    return total
