@@ -169,6 +169,7 @@ def peer_commit(peer_dir: Path) -> str | None:
 def main() -> int:
     from nansei.results import write_json
 
+    load_before = os.getloadavg()[0]
     spec = load_case()
     peer_dir = Path(os.environ[PEER_ENV]).expanduser() if os.environ.get(PEER_ENV) else None
     if peer_dir is not None and not (peer_dir / "models" / "salvo.py").is_file():
@@ -198,7 +199,13 @@ def main() -> int:
                 row["nansei"]["battles_per_s"] / row["peer"]["battles_per_s"], 1
             )
         figures[name] = row
-    figures.update(numpy=np.__version__, python=sys.version.split()[0], machine=platform.machine())
+    figures.update(
+        numpy=np.__version__,
+        python=sys.version.split()[0],
+        machine=platform.machine(),
+        # Other work on the machine slows both programs; ratios within one run hold better.
+        load_average_1min=[round(load_before, 2), round(os.getloadavg()[0], 2)],
+    )
     write_json(RESULTS, figures)
     for name in workloads:
         row = figures[name]

@@ -80,6 +80,7 @@ def _heavy_imports(env: dict[str, str]) -> list[str]:
 
 
 def measure(src: Path | None) -> dict:
+    load_before = os.getloadavg()[0]
     env = _env(src)
     entry = [sys.executable, "-m", "nansei"] if src is not None else _entry()
     commands = {}
@@ -112,6 +113,9 @@ def measure(src: Path | None) -> dict:
         "python": sys.version.split()[0],
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        # Other work on the machine stretches wall times; the 1-minute load average
+        # before and after says how busy it was.
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 
