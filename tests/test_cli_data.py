@@ -31,6 +31,35 @@ def test_validate_prints_counts():
     assert "catalog valid" in result.stdout and "parameters" in result.stdout
 
 
+def test_validate_names_every_evidence_problem_with_file_and_path(tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        "sources:\n"
+        "  - {id: rumour, title: Heard it somewhere, publisher: Someone, date: '2024'}\n"
+        "entities:\n"
+        "  - id: survival\n"
+        "    params:\n"
+        "      guess: {new: true, value: 1, low: 0, high: 2, unit: h,\n"
+        "              sources: [nansei-assumption]}\n"
+        "      sum: {new: true, value: 1, low: 0, high: 2, unit: h, basis: derived,\n"
+        "            formula: a + b,\n"
+        "            inputs: [survival.nothing], sources: [nansei-assumption]}\n"
+        "  - id: type12-improved\n"
+        "    params:\n"
+        "      range_km: {unit: h}\n"
+    )
+    result = run("--catalog", str(tmp_path), "data", "validate", "--json")
+    assert result.exit_code == 2
+    problems = {(p["path"], p["message"][:25]) for p in json.loads(result.stdout)["problems"]}
+    paths = {path for path, _ in problems}
+    assert "sources[0].url" in paths and "sources[0].date" in paths
+    assert "entities[0].params.guess.basis" in paths
+    assert "entities[0].params.sum.inputs[0]" in paths
+    assert "entities[1].params.range_km.unit" in paths
+    human = run("--catalog", str(tmp_path), "data", "validate")
+    assert human.exit_code == 2 and "bad.yaml" in human.output
+    assert "Traceback" not in human.output
+
+
 def test_show_json_contract():
     result = run("data", "show", "type12-improved", "--json")
     assert result.exit_code == 0
@@ -81,9 +110,13 @@ def test_list_and_sources():
     result = run("data", "list", "--kind", "ship-class", "--json")
     ids = {item["id"] for item in json.loads(result.stdout)["items"]}
     assert {"type-055", "type-052d", "type-054a"} <= ids
-    assert "seed-003" in run("data", "sources").stdout
+    table = run("data", "sources").stdout
+    assert "nyt-2025-06-08" in table and "https://dnyuz.com" in table  # URLs are shown
     params = json.loads(run("data", "list", "--kind", "parameter", "--json").stdout)["items"]
     assert len(params) >= 40
+    assert {p["basis"] for p in params} == {"sourced", "derived", "assumption"}
+    sources = json.loads(run("data", "sources", "--json").stdout)["sources"]
+    assert all(s["url"] or s["identifier"] for s in sources if s["kind"] == "publication")
 
 
 def test_unknown_year_lists_known_years():

@@ -18,7 +18,16 @@ runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "salvo"
 COMPANY = str(EXAMPLES / "company-vs-sag.yaml")
 HUGHES = str(EXAMPLES / "hughes-example.yaml")
-TOP_KEYS = {"model", "replications", "seed", "rounds", "order", "rounds_fought", "sides"}
+TOP_KEYS = {
+    "model",
+    "replications",
+    "seed",
+    "rounds",
+    "order",
+    "rounds_fought",
+    "sides",
+    "provenance",
+}
 STATS_KEYS = {"mean", "ci95", "p10", "p50", "p90", "n", "distribution"}
 HUGHES_KEYS = {
     "ships",
@@ -113,9 +122,12 @@ def test_hughes_json_contract_is_exact():
     assert blue["hits_received"] == pytest.approx(20.0)
     assert blue["raw_loss"] == pytest.approx(20.0)
     assert blue["out_of_action"] == pytest.approx(2.0)  # clipped to the 2 ships
-    # blue: 8 missiles against type-055's b3 = 8 -> nothing gets through
-    assert red["hits_received"] == pytest.approx(0.0)
-    assert red["out_of_action"] == pytest.approx(0.0)
+    # blue: 8 missiles against the type-055's b3 derived from its catalog layers,
+    # 6 area channels x 0.7 + 2 point channels x 0.5 = 5.2; the 055's soft kill 0.1
+    # averaged over red's 6 ships; red's b1 = (3 + 5 x 2) / 6
+    hits = (8 - 5.2) * (1 - 0.1 / 6)
+    assert red["hits_received"] == pytest.approx(hits)
+    assert red["out_of_action"] == pytest.approx(hits / (13 / 6))
     assert (blue["ships"], red["ships"]) == (2, 6)
 
 
@@ -172,12 +184,17 @@ def test_catalog_class_fields_are_applied_and_overridable(tmp_path):
     record = json.loads(run("salvo", write(tmp_path, base, "a.yaml"), "--json").stdout)
     # catalog: 16 missiles (anti_ship_missiles), staying power 3 (staying_power_hits)
     assert record["sides"]["red"]["missiles_launched"] == pytest.approx(16.0)
-    base["sides"]["red"]["units"][0].update(missiles=2, interceptors=0, staying_power=4)
+    base["sides"]["red"]["units"][0].update(missiles=2, layers={}, softkill_p=0, staying_power=4)
     record = json.loads(run("salvo", write(tmp_path, base, "b.yaml"), "--json").stdout)
     red = record["sides"]["red"]
     assert red["missiles_launched"] == pytest.approx(2.0)
-    assert red["hits_received"] == pytest.approx(8.0)  # 2 ddg x 4, no interceptors
+    assert red["hits_received"] == pytest.approx(8.0)  # 2 ddg x 4, no defence layers
     assert red["raw_loss"] == pytest.approx(2.0)  # 8 hits / staying power 4
+    # b3 comes from the layers: a class unit may not also give Hughes' interceptors
+    base["sides"]["red"]["units"][0] = {"class": "type-055", "interceptors": 3}
+    result = run("salvo", write(tmp_path, base, "c.yaml"), "--json")
+    assert result.exit_code == 2 and "interceptors" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_tables_without_json():

@@ -1,5 +1,5 @@
 """The stochastic salvo engine against closed forms, exact enumerations, Hughes' mean
-limit and the scalar reference (MODEL.md §3).
+limit and the scalar reference (docs/model.md §3).
 
 Tolerances: a mean is checked within 5 standard errors (a false alarm about once in
 1.7 million checks); a distribution by Pearson's chi-square with p > 1e-4 at a fixed
@@ -18,18 +18,20 @@ import pytest
 from scipy import stats
 
 from nansei.catalog import default_catalog
-from nansei.combat.engine import (
-    Attack,
-    Fleet,
-    exchange_chunk,
-    fire_salvo,
-    simulate_exchange,
-)
+from nansei.combat.engine import exchange_counts, pack_side, simulate_exchange
 from nansei.combat.forces import Layer, ShipType, Side, ship_type_from_class
 from nansei.combat.hughes import hughes_salvo, salvo_net_hits
+from nansei.combat.kernels import (
+    INVENTORY,
+    TALLY_COLUMNS,
+    THRESHOLD,
+    fire_salvo,
+    new_fleet_state,
+)
 from nansei.combat.reference import reference_exchange
 from nansei.combat.stats import Histogram
 from nansei.stats import summarize
+from nansei.streams import new_stream
 
 CATALOG = default_catalog()
 
@@ -49,14 +51,18 @@ def bare(count: int, staying_power: float = 1.0, **fields) -> ShipType:
 
 
 def run(blue: Side, red: Side, reps: int = 40_000, seed: int = 1, **kwargs):
-    counts, fought = exchange_chunk(
-        np.random.Generator(np.random.PCG64(seed)),
-        (blue, red),
-        (Fleet(blue.ships, blue.readiness), Fleet(red.ships, red.readiness)),
-        reps,
-        **kwargs,
-    )
-    return counts, fought
+    return exchange_counts((blue, red), reps, seed, **kwargs)
+
+
+def salvo_states(side: Side, reps: int, seed: int = 3) -> list:
+    """Fresh states of ``side``'s ships, one per replication (the kernels' layout)."""
+    table = pack_side(side)
+    states = []
+    for rep in range(reps):
+        state = np.zeros((table.ship_f.shape[0], 4), dtype=np.int64)
+        new_fleet_state(new_stream(np.uint64(seed), rep, 0, 0), table.ship_f, table.ship_i, state)
+        states.append(state)
+    return states
 
 
 def assert_mean(values: np.ndarray, expected: float) -> None:
@@ -312,15 +318,17 @@ def assert_same_distribution(a: np.ndarray, b: np.ndarray, label: str) -> None:
 def test_area_interceptors_never_exceed_inventory_and_deplete_over_salvos():
     ship = ShipType("ddg", 1, staying_power=1000, area=Layer(8, 0.5, shots=2, inventory=10),
                     layers_given=True)  # fmt: skip
-    fleet = Fleet((ship,), 1.0)
-    rng = np.random.default_rng(3)
-    state = fleet.new_state(rng, 5_000)
-    rows = np.arange(5_000)
-    first = fire_salvo(rng, fleet, state, rows, np.full(5_000, 20), Attack())
-    assert (first.interceptors_used == 10).all()  # 5 engaged × 2 shots: the whole stock
-    second = fire_salvo(rng, fleet, state, rows, np.full(5_000, 20), Attack())
-    assert (second.interceptors_used == 0).all() and (state.inventory == 0).all()
-    assert (second.intercepted_area == 0).all()
+    side = Side("red", (ship,))
+    table, attack = pack_side(side), pack_side(shooter()).attack
+    used = TALLY_COLUMNS.index("interceptors_used")
+    area = TALLY_COLUMNS.index("intercepted_area")
+    for rep, state in enumerate(salvo_states(side, 2_000)):
+        stream = new_stream(np.uint64(9), rep, 0, 0)
+        first, second = np.zeros(9, dtype=np.int64), np.zeros(9, dtype=np.int64)
+        fire_salvo(stream, 20, attack, table.ship_f, table.fleet, state, first)
+        assert first[used] == 10  # 5 engaged × 2 shots: the whole stock
+        fire_salvo(stream, 20, attack, table.ship_f, table.fleet, state, second)
+        assert second[used] == 0 and second[area] == 0 and state[0, INVENTORY] == 0
 
 
 def test_shoot_look_shoot_saves_interceptors_at_equal_kill_probability():
@@ -340,12 +348,12 @@ def test_shoot_look_shoot_saves_interceptors_at_equal_kill_probability():
 
 
 def test_fractional_staying_power_has_its_mean():
-    fleet = Fleet((ShipType("ship", 3, staying_power=1.5),), 1.0)
-    state = fleet.new_state(np.random.default_rng(0), 50_000)
-    assert set(np.unique(state.threshold)) == {1, 2}
-    assert_mean(state.threshold.ravel(), 1.5)
-    ranged = Fleet((ShipType("ship", 1, staying_power_range=(2, 4)),), 1.0)
-    drawn = ranged.new_state(np.random.default_rng(0), 30_000).threshold.ravel()
+    states = salvo_states(Side("red", (ShipType("ship", 3, staying_power=1.5),)), 20_000)
+    drawn = np.concatenate([state[:, THRESHOLD] for state in states])
+    assert set(np.unique(drawn)) == {1, 2}
+    assert_mean(drawn, 1.5)
+    ranged = salvo_states(Side("red", (ShipType("ship", 1, staying_power_range=(2, 4)),)), 30_000)
+    drawn = np.array([state[0, THRESHOLD] for state in ranged])
     assert_distribution(drawn, {2: 1 / 3, 3: 1 / 3, 4: 1 / 3})
 
 

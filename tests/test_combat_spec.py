@@ -102,7 +102,11 @@ def test_catalog_class_fields_are_applied(catalog):
     unit = salvo_spec_from_mapping(document, catalog).sides[1].ships[0]
     assert unit == ship_type_from_class(catalog, "type-055", 2)
     assert unit.missiles == catalog.value("type-055.anti_ship_missiles")
-    assert unit.interceptors == catalog.value("type-055.intercepts_per_salvo")
+    value = catalog.value
+    assert unit.b3 == pytest.approx(  # Hughes' b3 derived from the catalog's layers
+        value("type-055.area_channels") * value("type-055.area_p_kill")
+        + value("type-055.point_channels") * value("type-055.point_p_kill")
+    )
     assert unit.staying_power == catalog.value("type-055.staying_power_hits")
     assert unit.area.inventory == catalog.value("type-055.interceptors")
     assert unit.layers_given and unit.class_id == "type-055"
@@ -116,7 +120,6 @@ def test_catalog_class_fields_are_overridable(catalog):
             "name": "luyang",
             "count": 1,
             "missiles": 0,
-            "interceptors": 2.5,
             "staying_power": [1, 3],
             "value": 4,
             "softkill_p": 0.3,
@@ -126,7 +129,7 @@ def test_catalog_class_fields_are_overridable(catalog):
     ]
     first, second = salvo_spec_from_mapping(document, catalog).sides[1].ships
     assert first.name == "luyang" and first.class_id == "type-052d"
-    assert (first.missiles, first.interceptors, first.value, first.softkill_p) == (0, 2.5, 4, 0.3)
+    assert (first.missiles, first.value, first.softkill_p) == (0, 4, 0.3)
     assert first.staying_power_range == (1, 3) and first.mean_staying_power == 2
     assert first.magazine is None  # null given: unlimited
     catalog_052d = ship_type_from_class(catalog, "type-052d")
@@ -145,6 +148,7 @@ def test_magazine_not_given_keeps_the_catalog_value(catalog):
 
 def test_named_unit_layers(catalog):
     document = doc()
+    del document["sides"]["blue"]["units"][0]["interceptors"]  # b3 comes from the layers
     document["sides"]["blue"]["units"][0]["layers"] = {
         "area": {"channels": 3, "p_kill": 0.6, "inventory": 20, "doctrine": "shoot-look-shoot"},
         "point": {"channels": 2, "p_kill": 0.5},
@@ -220,7 +224,7 @@ def test_negative_count(catalog):
     document["sides"]["red"]["units"][0]["count"] = -1
     problems = problems_of(document, catalog)
     assert list(problems) == ["sides.red.units[0].count"]
-    assert "greater than or equal to 1" in problems["sides.red.units[0].count"]
+    assert "must be >= 1, got -1" in problems["sides.red.units[0].count"]
 
 
 @pytest.mark.parametrize("field", ["scouting", "readiness", "reliability", "p_hit"])

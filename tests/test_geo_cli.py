@@ -88,7 +88,7 @@ def test_reach_json_contract():
     assert {"lat", "lon", "year", "reached_by"} <= set(record)
     assert (record["lat"], record["lon"], record["year"]) == (25.5, 126.0, 2026)
     units = [r["unit"] for r in record["reached_by"]]
-    assert "miyako-type12" in units and "chokai-tomahawk" in units
+    assert "miyako-type12" in units and "kengun-type12-improved" in units
     for row in record["reached_by"]:
         assert set(row) == {"unit", "system", "site", "distance_km", "margin_km"}
         assert row["margin_km"] >= 0

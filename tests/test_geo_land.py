@@ -10,7 +10,7 @@ from nansei.geo import geodesic_area_km2, range_disc, sea_area_within_km2
 from nansei.geo import land as land_module
 from nansei.geo.land import DEFAULT_REGION, Region, load_land, read_gshhg
 
-# Points on the five islands MODEL.md §2 names (catalog sites or island centres).
+# Points on the five islands docs/model.md §2 names (catalog sites or island centres).
 ISLANDS = {
     "Yonaguni": (24.46, 122.98),
     "Ishigaki": (24.40, 124.17),

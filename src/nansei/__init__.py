@@ -1,6 +1,7 @@
 """nansei: analytic wargaming of Japan's southwestern-islands defence posture.
 
-Data flows one way: catalog -> scenario -> models -> results -> report/web.
+Data flows one way: catalog -> scenario -> setup -> models -> results -> outputs
+(docs/architecture.md).
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The sourced parameter catalog: the one place numbers live (MODEL.md §1).
+"""The sourced parameter catalog: the one place numbers live (docs/model.md §1).
 
 The catalog is a directory of YAML files. Each file holds any of the top-level
 sections ``sources``, ``entities``, ``sites``, ``gates``, ``postures`` and
@@ -10,34 +10,43 @@ can change one assumption with a three-line file.
 
 Every problem found while loading is collected as a :class:`Problem` naming the
 file and the field path; :class:`CatalogError` carries all of them.
+
+Evidence rules. A source is either a ``publication`` (exact title, publisher, a full
+date ``YYYY-MM-DD`` — or a year/month when a stable identifier such as a DOI, ISBN or
+volume/issue pins it — and a URL or that identifier) or an ``assumption`` (a title and
+its reasoning). Every parameter states its ``basis``: ``sourced`` (at least one
+publication cited), ``derived`` (a ``formula`` over ``inputs``, which must be existing
+parameter ids) or ``assumption`` (an assumption source cited and the reasoning in
+``note``). An overlay may change a parameter's value, never its unit.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
+import hashlib
+import json
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-#: ``yaml.safe_load``'s loader, in C (libyaml) when PyYAML has it: the same safe constructors,
-#: but it parses the bundled catalog about ten times faster, which is most of a quick
-#: command's start-up (``nansei reach``).
-SAFE_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from nansei.io import InputError, parse_yaml, read_input
+from nansei.problems import (
+    NanseiError,
+    Pair,
+    Problem,
+    StrictModel,
+    did_you_mean,
+    problems_from_validation,
+    suggest,
+)
 
 #: The fixed vocabulary of units a parameter may carry.
 UNITS: frozenset[str] = frozenset(
@@ -74,20 +83,62 @@ ENTITY_KINDS: frozenset[str] = frozenset(
 SECTIONS = ("sources", "entities", "sites", "gates", "postures", "budget_series")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+#: How a parameter's value is known.
+BASES = ("sourced", "derived", "assumption")
+#: What a source is: something published a reader can find, or a modelling assumption.
+SOURCE_KINDS = ("publication", "assumption")
+
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
 
 
-class Source(_Strict):
+class Source(StrictModel):
+    """A public source (``kind: publication``) or a named modelling assumption."""
+
     id: str
+    kind: Literal["publication", "assumption"] = "publication"
     title: str
-    publisher: str
+    publisher: str = ""
+    author: str = ""
     date: str = ""
     url: str = ""
+    identifier: str = ""
+    reasoning: str = ""
     note: str = ""
 
+    def evidence_problems(self) -> list[tuple[str, str]]:
+        """(field, message) for each evidence rule this source breaks."""
+        out: list[tuple[str, str]] = []
+        if not self.title.strip():
+            out.append(("title", "a source needs its exact title"))
+        if self.kind == "assumption":
+            if not self.reasoning.strip():
+                out.append(("reasoning", "an assumption needs its reasoning"))
+            return out
+        if not self.publisher.strip():
+            out.append(("publisher", "a publication needs its publisher"))
+        if not (self.url.strip() or self.identifier.strip()):
+            out.append(
+                ("url", "a publication needs a URL or a stable identifier (DOI, ISBN, report no.)")
+            )
+        if self.url and not self.url.startswith(("https://", "http://")):
+            out.append(("url", f"not a web address: {self.url!r}"))
+        if _FULL_DATE.match(self.date):
+            pass
+        elif _PARTIAL_DATE.match(self.date) and self.identifier.strip():
+            pass  # a journal issue, book or database release: the identifier pins it
+        else:
+            out.append(
+                (
+                    "date",
+                    f"needs a full date YYYY-MM-DD (a year or month only with an identifier), "
+                    f"got {self.date!r}",
+                )
+            )
+        return out
 
-class Param(_Strict):
+
+class Param(StrictModel):
     """One sourced number with its plausible range, in ``unit``."""
 
     value: float
@@ -95,6 +146,9 @@ class Param(_Strict):
     high: float
     unit: str
     sources: list[str] = Field(min_length=1)
+    basis: Literal["sourced", "derived", "assumption"]
+    formula: str = ""
+    inputs: list[str] = Field(default_factory=list)
     note: str = ""
 
     @field_validator("value", "low", "high")
@@ -121,7 +175,7 @@ class Param(_Strict):
         return None
 
 
-class Entity(_Strict):
+class Entity(StrictModel):
     """A system, force element or set of priors, holding named parameters."""
 
     id: str
@@ -139,7 +193,7 @@ class Entity(_Strict):
         return kind
 
 
-class Site(_Strict):
+class Site(StrictModel):
     id: str
     name: str
     kind: Literal["garrison", "place", "base"]
@@ -149,12 +203,12 @@ class Site(_Strict):
     note: str = ""
 
 
-class Gate(_Strict):
+class Gate(StrictModel):
     """A named strait or gap as a polyline of (lat, lon) points, degrees."""
 
     id: str
     name: str
-    points: list[tuple[float, float]] = Field(min_length=2)
+    points: list[Pair] = Field(min_length=2)
     sources: list[str] = Field(min_length=1)
     note: str = ""
 
@@ -173,7 +227,7 @@ class Gate(_Strict):
 COMPANY_PARAMS = ("launchers", "missiles_per_launcher", "reload_stock")
 
 
-class PostureUnit(_Strict):
+class PostureUnit(StrictModel):
     """One unit of a dated posture. Its launchers, missiles per launcher and reload stock
     come from its ``company`` entity (times ``companies``), unless given explicitly;
     :func:`nansei.posture.resolve_posture` turns it into numbers."""
@@ -204,7 +258,7 @@ class PostureUnit(_Strict):
         return self
 
 
-class Posture(_Strict):
+class Posture(StrictModel):
     year: int = Field(ge=1945, le=2100)
     label: str
     status: Literal["observed", "planned"] = "observed"
@@ -212,13 +266,13 @@ class Posture(_Strict):
     units: list[PostureUnit]
 
 
-class BudgetPoint(_Strict):
+class BudgetPoint(StrictModel):
     year: int
     value: float
     sources: list[str] = Field(min_length=1)
 
 
-class BudgetSeries(_Strict):
+class BudgetSeries(StrictModel):
     id: str
     definition: str
     unit: str
@@ -232,6 +286,11 @@ class BudgetSeries(_Strict):
         return unit
 
 
+#: Parameter ids read through :meth:`Catalog.param` while a recording is active (see
+#: :func:`nansei.provenance.recording_reads`); ``None`` when nothing is recording.
+_READS: ContextVar[set[str] | None] = ContextVar("nansei_catalog_reads", default=None)
+
+
 _MODELS: dict[str, type[BaseModel]] = {
     "sources": Source,
     "entities": Entity,
@@ -242,42 +301,27 @@ _MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the catalog: where (file, field path) and what."""
-
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
-
-
-class CatalogError(Exception):
+class CatalogError(NanseiError):
     """The catalog (bundled or layered) did not validate; ``problems`` lists why."""
 
+    what = "catalog"
+
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(problems)
 
 
-class UnknownIdError(KeyError):
+class UnknownIdError(NanseiError, KeyError):
     """An id, year or name that the catalog does not hold, with close matches."""
 
     def __init__(self, what: str, wanted: object, known: list[str]):
-        self.what, self.wanted, self.known = what, wanted, known
-        self.suggestions = difflib.get_close_matches(str(wanted), known, n=5, cutoff=0.5)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        message = f"unknown {self.what} {self.wanted!r}"
+        self.what_kind, self.wanted, self.known = what, wanted, known
+        self.suggestions = suggest(wanted, known, n=5)
+        message = f"unknown {what} {str(wanted)!r}"
         if self.suggestions:
             message += f"; did you mean: {', '.join(self.suggestions)}?"
-        if len(self.known) <= 12:
-            message += f" (known: {', '.join(self.known)})"
-        return message
+        if len(known) <= 12:
+            message += f" (known: {', '.join(known)})"
+        super().__init__([Problem("", "", message)])
 
 
 @dataclass(frozen=True)
@@ -291,6 +335,8 @@ class Catalog:
     postures: Mapping[int, Posture]
     budget_series: Mapping[str, BudgetSeries]
     origin: tuple[str, ...] = field(default=())
+    #: Parameter id -> the overlay file whose record set it (bundled values are absent).
+    overlaid: Mapping[str, str] = field(default_factory=dict)
 
     # -- look-ups ------------------------------------------------------------
     def entity(self, entity_id: str) -> Entity:
@@ -323,6 +369,9 @@ class Catalog:
         entity = self.entities.get(entity_id)
         if entity is None or name not in entity.params:
             raise UnknownIdError("parameter", param_id, self.param_ids())
+        reads = _READS.get()
+        if reads is not None:
+            reads.add(param_id)
         return entity.params[name]
 
     def value(self, param_id: str) -> float:
@@ -370,13 +419,35 @@ class Catalog:
             self.postures,
             self.budget_series,
             self.origin,
+            self.overlaid,
         )
 
+    def digest(self) -> str:
+        """SHA-256 (hex) of the resolved catalog content: every record after overlays and
+        overrides, as canonical JSON. Two catalogs that differ in any value differ here."""
+        payload = {
+            section: {
+                str(key): record.model_dump(mode="json")
+                for key, record in getattr(self, section).items()
+            }
+            for section in SECTIONS
+        }
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+
     def counts(self) -> dict[str, int]:
+        publications = [s for s in self.sources.values() if s.kind == "publication"]
+        params = [p for _, p in self.iter_params()]
         return {
             "sources": len(self.sources),
+            "sources_with_url": sum(bool(s.url) for s in publications),
+            "sources_with_identifier_only": sum(
+                bool(s.identifier) and not s.url for s in publications
+            ),
+            "assumption_sources": len(self.sources) - len(publications),
             "entities": len(self.entities),
-            "parameters": sum(len(e.params) for e in self.entities.values()),
+            "parameters": len(params),
+            **{f"parameters_{basis}": sum(p.basis == basis for p in params) for basis in BASES},
             "sites": len(self.sites),
             "gates": len(self.gates),
             "postures": len(self.postures),
@@ -392,17 +463,37 @@ def bundled_dir() -> Path:
     return Path(str(resources.files("nansei") / "data"))
 
 
+_BUNDLED_DOCS: list[tuple[str, dict[str, Any]]] | None = None
+
+
 def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
+    """The parsed files of one layer. The bundled layer is parsed once per process (it
+    ships with the package; the parsed documents are never modified)."""
+    global _BUNDLED_DOCS
+    if directory == bundled_dir():
+        if _BUNDLED_DOCS is None:
+            found: list[Problem] = []
+            docs = _read_layer(directory, found)
+            if found:
+                problems.extend(found)
+                return docs
+            _BUNDLED_DOCS = docs
+        return _BUNDLED_DOCS
+    return _read_layer(directory, problems)
+
+
+def _read_layer(directory: Path, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
     docs: list[tuple[str, dict[str, Any]]] = []
     if not directory.is_dir():
         problems.append(Problem(str(directory), "", "catalog directory does not exist"))
         return docs
-    for path in sorted(directory.glob("*.y*ml")):
+    paths = sorted(path for path in directory.iterdir() if path.suffix.lower() in (".yaml", ".yml"))
+    for path in paths:
         label = str(path) if directory != bundled_dir() else path.name
         try:
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_YAML_LOADER)
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problems.append(Problem(label, "", f"not valid YAML: {_one_line(exc)}"))
+            doc = parse_yaml(read_input(path, label), label)
+        except InputError as exc:
+            problems.extend(exc.problems)
             continue
         if doc is None:
             continue
@@ -422,21 +513,60 @@ def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, 
     return docs
 
 
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
-
-
 def _key_of(section: str, record: dict[str, Any]) -> Any:
     return record.get("year") if section == "postures" else record.get("id")
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any], section: str) -> dict[str, Any]:
+def _merge(
+    base: dict[str, Any],
+    over: dict[str, Any],
+    section: str,
+    where: tuple[str, str],
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """``over`` (an overlay record) merged into ``base`` (the record it extends).
+
+    An entity's parameters merge field by field. A parameter the base entity does not
+    have is a typo unless the overlay marks it ``new: true``; an entity's ``kind`` cannot
+    change (its parameters would no longer mean what the models read them as).
+    """
+    label, path = where
     merged = copy.deepcopy(base)
     for key, value in over.items():
-        if section == "entities" and key == "params" and isinstance(value, dict):
+        if section == "entities" and key == "kind" and value != base.get("kind"):
+            problems.append(
+                Problem(
+                    label,
+                    f"{path}.kind",
+                    f"an overlay cannot change {base.get('id')!r} from kind "
+                    f"{base.get('kind')!r} to {value!r}; give it a new id instead",
+                )
+            )
+        elif section == "entities" and key == "params" and isinstance(value, dict):
             params = merged.setdefault("params", {})
             for name, fields in value.items():
-                if isinstance(fields, dict) and isinstance(params.get(name), dict):
+                declared_new = isinstance(fields, dict) and fields.get("new") is True
+                if declared_new:
+                    fields = {k: v for k, v in fields.items() if k != "new"}
+                if name in params and declared_new:
+                    problems.append(
+                        Problem(
+                            label,
+                            f"{path}.params.{name}",
+                            f"marked new, but {base.get('id')!r} already has it; drop new: true",
+                        )
+                    )
+                elif name not in params and not declared_new:
+                    problems.append(
+                        Problem(
+                            label,
+                            f"{path}.params.{name}",
+                            f"{base.get('id')!r} has no parameter {str(name)!r}"
+                            + did_you_mean(name, params)
+                            + " (to add one, give it new: true and every field)",
+                        )
+                    )
+                elif isinstance(fields, dict) and isinstance(params.get(name), dict):
                     params[name] = {**params[name], **fields}
                 else:
                     params[name] = fields
@@ -446,9 +576,14 @@ def _merge(base: dict[str, Any], over: dict[str, Any], section: str) -> dict[str
 
 
 def _collect(
-    layers: list[list[tuple[str, dict[str, Any]]]], problems: list[Problem]
+    layers: list[list[tuple[str, dict[str, Any]]]],
+    problems: list[Problem],
+    overlaid: dict[str, str] | None = None,
 ) -> dict[str, dict[Any, tuple[str, str, dict[str, Any]]]]:
-    """Records per section keyed by id: (file, path, raw record); later layers merge over."""
+    """Records per section keyed by id: (file, path, raw record); later layers merge over.
+
+    ``overlaid`` (filled in place): parameter id -> the overlay file that set it."""
+    overlaid = {} if overlaid is None else overlaid
     records: dict[str, dict[Any, tuple[str, str, dict[str, Any]]]] = {s: {} for s in SECTIONS}
     for layer_index, docs in enumerate(layers):
         seen_in_layer: dict[tuple[str, Any], str] = {}
@@ -466,9 +601,16 @@ def _collect(
                         problems.append(Problem(label, path, "must be a mapping"))
                         continue
                     key = _key_of(section, record)
+                    field_name = "year" if section == "postures" else "id"
                     if key is None:
-                        field_name = "year" if section == "postures" else "id"
                         problems.append(Problem(label, f"{path}.{field_name}", "field required"))
+                        continue
+                    wanted = int if section == "postures" else str
+                    if not isinstance(key, wanted) or isinstance(key, bool):
+                        kind = "a whole number" if wanted is int else "text"
+                        problems.append(
+                            Problem(label, f"{path}.{field_name}", f"must be {kind}, got {key!r}")
+                        )
                         continue
                     if (section, key) in seen_in_layer:
                         problems.append(
@@ -480,28 +622,59 @@ def _collect(
                         )
                         continue
                     seen_in_layer[(section, key)] = f"{label}: {path}"
+                    if layer_index > 0 and section == "entities":
+                        base = records[section].get(key, (None, None, {}))[2]
+                        _note_overlay(label, path, key, base, record, overlaid, problems)
                     if layer_index > 0 and key in records[section]:
                         _, _, base = records[section][key]
-                        records[section][key] = (label, path, _merge(base, record, section))
+                        merged = _merge(base, record, section, (label, path), problems)
+                        records[section][key] = (label, path, merged)
                     else:
                         records[section][key] = (label, path, record)
     return records
 
 
-def _pydantic_problems(label: str, path: str, exc: ValidationError) -> list[Problem]:
-    out = []
-    for error in exc.errors():
-        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field"
-        out.append(Problem(label, f"{path}{loc}", message))
-    return out
+def _note_overlay(
+    label: str,
+    path: str,
+    entity_id: Any,
+    base: dict[str, Any],
+    record: dict[str, Any],
+    overlaid: dict[str, str],
+    problems: list[Problem],
+) -> None:
+    """Record which parameters an overlay sets; an overlay may not change a unit (the
+    models read every value in the unit the bundled catalog gives)."""
+    params = record.get("params")
+    if not isinstance(params, dict):
+        return
+    base_params = base.get("params") if isinstance(base.get("params"), dict) else {}
+    for name, fields in params.items():
+        overlaid[f"{entity_id}.{name}"] = label
+        old = base_params.get(name)
+        if isinstance(fields, dict) and isinstance(old, dict) and "unit" in fields:
+            if fields["unit"] != old.get("unit"):
+                problems.append(
+                    Problem(
+                        label,
+                        f"{path}.params.{name}.unit",
+                        f"an overlay may not change a parameter's unit "
+                        f"(bundled: {old.get('unit')!r}, here: {fields['unit']!r})",
+                    )
+                )
 
 
 def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel]]:
     built: dict[str, dict[Any, BaseModel]] = {s: {} for s in SECTIONS}
     where: dict[tuple[str, Any], tuple[str, str]] = {}
+    # every parameter id the files define, also in entities that fail to validate, so a
+    # derived parameter's inputs are checked against all of them
+    param_ids = {
+        f"{key}.{name}"
+        for key, (_, _, raw) in records["entities"].items()
+        if isinstance(raw.get("params"), dict)
+        for name in raw["params"]
+    }
     for section, by_key in records.items():
         model = _MODELS[section]
         for key, (label, path, raw) in by_key.items():
@@ -509,10 +682,10 @@ def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel
             try:
                 built[section][key] = model.model_validate(raw)
             except ValidationError as exc:
-                problems.extend(_pydantic_problems(label, path, exc))
+                problems.extend(problems_from_validation(exc, label, path))
                 if section == "entities":
-                    _check_loose_params(label, path, raw, built["sources"], problems)
-    _cross_check(built, where, problems)
+                    _check_loose_params(label, path, raw, built["sources"], param_ids, problems)
+    _cross_check(built, where, problems, param_ids, records)
     return built
 
 
@@ -521,10 +694,11 @@ def _check_loose_params(
     path: str,
     raw: dict[str, Any],
     sources: dict[Any, BaseModel],
+    param_ids: set[str],
     problems: list[Problem],
 ) -> None:
-    """Range checks on the well-formed parameters of an entity that failed elsewhere,
-    so that one run lists every problem."""
+    """Range, source and basis checks on the well-formed parameters of an entity that
+    failed elsewhere, so that one run lists every problem."""
     params = raw.get("params")
     if not isinstance(params, dict):
         return
@@ -536,6 +710,9 @@ def _check_loose_params(
         issue = param.bounds_problem()
         if issue:
             problems.append(Problem(label, f"{path}.params.{name}", issue))
+        param_id = f"{raw.get('id')}.{name}"
+        for field_name, message in _basis_problems(param_id, param, sources, param_ids):
+            problems.append(Problem(label, f"{path}.params.{name}.{field_name}", message))
         for index, source_id in enumerate(param.sources):
             if source_id not in sources:
                 problems.append(
@@ -547,20 +724,25 @@ def _check_loose_params(
                 )
 
 
-def _cross_check(built, where, problems: list[Problem]) -> None:
+def _cross_check(built, where, problems: list[Problem], param_ids: set[str], records) -> None:
+    """References between records. A reference to a record that exists but failed its
+    own checks is not reported again (that record's problem is the one to fix)."""
     sources = built["sources"]
 
     def check_sources(label: str, path: str, ids: list[str]) -> None:
         for index, source_id in enumerate(ids):
-            if source_id not in sources:
-                close = difflib.get_close_matches(source_id, list(sources), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
+            if source_id not in sources and source_id not in records["sources"]:
+                hint = did_you_mean(source_id, sources)
                 problems.append(
                     Problem(
                         label, f"{path}.sources[{index}]", f"unknown source id {source_id!r}{hint}"
                     )
                 )
 
+    for key, source in sources.items():
+        label, path = where[("sources", key)]
+        for field_name, message in source.evidence_problems():
+            problems.append(Problem(label, f"{path}.{field_name}", message))
     for key, entity in built["entities"].items():
         label, path = where[("entities", key)]
         check_sources(label, path, entity.sources)
@@ -569,6 +751,10 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
             issue = param.bounds_problem()
             if issue:
                 problems.append(Problem(label, f"{path}.params.{name}", issue))
+            for field_name, message in _basis_problems(
+                f"{entity.id}.{name}", param, sources, param_ids
+            ):
+                problems.append(Problem(label, f"{path}.params.{name}.{field_name}", message))
     for section in ("sites", "gates"):
         for key, record in built[section].items():
             label, path = where[(section, key)]
@@ -587,7 +773,9 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                 problems.append(Problem(label, f"{unit_path}.id", f"duplicate unit id {unit.id!r}"))
             unit_ids.add(unit.id)
             system = built["entities"].get(unit.system)
-            if system is None:
+            if system is None and unit.system in records["entities"]:
+                pass  # that entity's own problems are reported
+            elif system is None:
                 known = _known(built["entities"], "missile")
                 problems.append(
                     Problem(
@@ -606,7 +794,9 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                 )
             if unit.company is not None:
                 company = built["entities"].get(unit.company)
-                if company is None or company.kind != "company":
+                if company is None and unit.company in records["entities"]:
+                    pass  # that entity's own problems are reported
+                elif company is None or company.kind != "company":
                     problems.append(
                         Problem(
                             label,
@@ -626,12 +816,36 @@ def _cross_check(built, where, problems: list[Problem]) -> None:
                                     "give it explicitly",
                                 )
                             )
-            if unit.site not in built["sites"]:
-                close = difflib.get_close_matches(unit.site, list(built["sites"]), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
+            if unit.site not in built["sites"] and unit.site not in records["sites"]:
+                hint = did_you_mean(unit.site, built["sites"])
                 problems.append(
                     Problem(label, f"{unit_path}.site", f"unknown site {unit.site!r}{hint}")
                 )
+
+
+def _basis_problems(
+    param_id: str, param: Param, sources: Mapping[Any, Source], param_ids: set[str]
+) -> list[tuple[str, str]]:
+    """(field, message) for each way ``param`` fails to back its ``basis``."""
+    kinds = {sources[s].kind for s in param.sources if s in sources}
+    out: list[tuple[str, str]] = []
+    if param.basis == "sourced" and "publication" not in kinds:
+        out.append(("basis", "basis 'sourced' needs at least one publication in sources"))
+    elif param.basis == "assumption":
+        if "assumption" not in kinds:
+            out.append(("basis", "basis 'assumption' needs an assumption source in sources"))
+        if not param.note.strip():
+            out.append(("note", "an assumption needs its reasoning in note"))
+    elif param.basis == "derived":
+        if not param.formula.strip():
+            out.append(("formula", "basis 'derived' needs the formula"))
+        if not param.inputs:
+            out.append(("inputs", "basis 'derived' needs its input parameter ids"))
+        for index, input_id in enumerate(param.inputs):
+            if input_id == param_id or input_id not in param_ids:
+                hint = did_you_mean(input_id, sorted(param_ids))
+                out.append((f"inputs[{index}]", f"unknown parameter {input_id!r}{hint}"))
+    return out
 
 
 def _known(entities, kind: str) -> str:
@@ -655,7 +869,8 @@ def load_catalog(overlay: str | os.PathLike[str] | None = None) -> Catalog:
     problems: list[Problem] = []
     dirs = catalog_dirs(overlay)
     layers = [_read_yaml_dir(d, problems) for d in dirs]
-    records = _collect(layers, problems)
+    overlaid: dict[str, str] = {}
+    records = _collect(layers, problems, overlaid)
     built = _validate(records, problems)
     if problems:
         raise CatalogError(problems)
@@ -667,6 +882,7 @@ def load_catalog(overlay: str | os.PathLike[str] | None = None) -> Catalog:
         postures=dict(sorted(built["postures"].items())),
         budget_series=built["budget_series"],
         origin=tuple(str(d) for d in dirs),
+        overlaid=overlaid,
     )
 
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,8 @@ from shapely.geometry.base import BaseGeometry
 from nansei.catalog import Catalog
 from nansei.geo import Coverage, destination
 from nansei.geo.land import source_line
+from nansei.io import write_bytes
+from nansei.provenance import footer_text
 
 SEA = "#dde9f3"
 LAND = "#efece2"
@@ -44,18 +44,8 @@ GEOJSON_DECIMALS = 5  # ~1 m: far finer than anything the model resolves
 
 
 def _write_atomic(path: Path | str, data: bytes) -> None:
-    """Write bytes to ``path`` via a temporary file in the same directory and a rename."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write bytes to ``path`` all-or-nothing (:func:`nansei.io.write_bytes`)."""
+    write_bytes(path, data)
 
 
 def system_colours(catalog: Catalog) -> dict[str, str]:
@@ -132,12 +122,15 @@ def _feature(geometry: BaseGeometry, properties: dict[str, Any]) -> dict[str, An
     return {"type": "Feature", "geometry": mapping(rounded), "properties": properties}
 
 
-def coverage_geojson(coverage: Coverage, catalog: Catalog) -> dict[str, Any]:
+def coverage_geojson(
+    coverage: Coverage, catalog: Catalog, provenance: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84) of one posture's coverage.
 
     Features carry ``properties.kind``: ``range_disc`` (one per unit, with the unit's
     areas), ``depth`` (region reached by ≥ ``min_units`` units), ``site``, ``gate``
-    (with covered fractions) and ``place`` (with who reaches it).
+    (with covered fractions) and ``place`` (with who reaches it). ``provenance`` (see
+    :mod:`nansei.provenance`) goes into the collection's ``nansei`` member.
     """
     record = coverage.record()
     features = []
@@ -189,13 +182,19 @@ def coverage_geojson(coverage: Coverage, catalog: Catalog) -> dict[str, Any]:
             "label": record["label"],
             "range_case": record["range_case"],
             "land": record["land"],
+            "provenance": None if provenance is None else dict(provenance),
         },
         "features": features,
     }
 
 
-def write_geojson(coverage: Coverage, catalog: Catalog, path: Path | str) -> None:
-    payload = coverage_geojson(coverage, catalog)
+def write_geojson(
+    coverage: Coverage,
+    catalog: Catalog,
+    path: Path | str,
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
+    payload = coverage_geojson(coverage, catalog, provenance)
     _write_atomic(
         path, (json.dumps(payload, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     )
@@ -367,7 +366,12 @@ def _legend(
     )
 
 
-def _figure(coverages: Sequence[Coverage], catalog: Catalog, title: str) -> Any:
+def _figure(
+    coverages: Sequence[Coverage],
+    catalog: Catalog,
+    title: str,
+    provenance: Mapping[str, Any] | None = None,
+) -> Any:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -378,7 +382,7 @@ def _figure(coverages: Sequence[Coverage], catalog: Catalog, title: str) -> Any:
     lat_span = (extent[3] - extent[1]) / math.cos(math.radians((extent[1] + extent[3]) / 2))
     panel_w = 6.4
     panel_h = panel_w * lat_span / lon_span
-    strip_in = 1.1 if len(coverages) == 1 else 0.75
+    strip_in = (1.1 if len(coverages) == 1 else 0.75) + (0.15 if provenance else 0.0)
     height = panel_h + 0.75 + strip_in
     fig = Figure(figsize=(panel_w * len(coverages) + 0.4, height), dpi=110, layout="constrained")
     # Keep the bottom strip (legend and source line) out of the constrained layout.
@@ -395,7 +399,8 @@ def _figure(coverages: Sequence[Coverage], catalog: Catalog, title: str) -> Any:
         0.5,
         0.012,
         f"{source_line()}{separator}Ranges, sites and postures: nansei catalog "
-        f"({coverages[0].range_case} ranges); geodesic discs on WGS84; ships at home port.",
+        f"({coverages[0].range_case} ranges); geodesic discs on WGS84; ships at home port."
+        + (f"\n{footer_text(provenance)}" if provenance else ""),
         ha="center",
         va="bottom",
         fontsize=6.5,
@@ -410,16 +415,26 @@ def _save_png(fig: Any, path: Path | str) -> None:
     _write_atomic(path, buffer.getvalue())
 
 
-def write_png(coverage: Coverage, catalog: Catalog, path: Path | str) -> None:
+def write_png(
+    coverage: Coverage,
+    catalog: Catalog,
+    path: Path | str,
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
     """A static map of one posture: land, range rings by system, sites, gates, places."""
-    fig = _figure([coverage], catalog, f"Reach of the {coverage.year} posture")
+    fig = _figure([coverage], catalog, f"Reach of the {coverage.year} posture", provenance)
     _save_png(fig, path)
 
 
-def write_comparison_png(coverages: Sequence[Coverage], catalog: Catalog, path: Path | str) -> None:
+def write_comparison_png(
+    coverages: Sequence[Coverage],
+    catalog: Catalog,
+    path: Path | str,
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
     """Posture years side by side on one extent and one colour key (e.g. 2022 beside 2026)."""
     years = " vs ".join(str(c.year) for c in coverages)
-    fig = _figure(coverages, catalog, f"Reach compared: {years}")
+    fig = _figure(coverages, catalog, f"Reach compared: {years}", provenance)
     _save_png(fig, path)
 
 
@@ -454,7 +469,9 @@ def _ring_lists(polygons: Sequence[BaseGeometry]) -> tuple[list[float | None], .
     return lons, lats
 
 
-def coverage_figure(coverage: Coverage, catalog: Catalog) -> Any:
+def coverage_figure(
+    coverage: Coverage, catalog: Catalog, provenance: Mapping[str, Any] | None = None
+) -> Any:
     """A plotly figure (scattergeo traces only; plotly's base map layers are off)."""
     import plotly.graph_objects as go
 
@@ -606,7 +623,8 @@ def coverage_figure(coverage: Coverage, catalog: Catalog) -> Any:
         legend={"font": {"size": 10}, "bgcolor": "rgba(255,255,255,0.85)"},
         annotations=[
             {
-                "text": f"{source_line()}. Ranges, sites, postures: nansei catalog.",
+                "text": f"{source_line()}. Ranges, sites, postures: nansei catalog."
+                + (f"<br>{footer_text(provenance)}" if provenance else ""),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
@@ -619,9 +637,11 @@ def coverage_figure(coverage: Coverage, catalog: Catalog) -> Any:
     return fig
 
 
-def coverage_html(coverage: Coverage, catalog: Catalog) -> str:
+def coverage_html(
+    coverage: Coverage, catalog: Catalog, provenance: Mapping[str, Any] | None = None
+) -> str:
     """A self-contained HTML page: plotly.js inlined from the installed package, no CDN."""
-    fig = coverage_figure(coverage, catalog)
+    fig = coverage_figure(coverage, catalog, provenance)
     return fig.to_html(
         include_plotlyjs=True,
         full_html=True,
@@ -631,5 +651,10 @@ def coverage_html(coverage: Coverage, catalog: Catalog) -> str:
     )
 
 
-def write_html(coverage: Coverage, catalog: Catalog, path: Path | str) -> None:
-    _write_atomic(path, coverage_html(coverage, catalog).encode("utf-8"))
+def write_html(
+    coverage: Coverage,
+    catalog: Catalog,
+    path: Path | str,
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
+    _write_atomic(path, coverage_html(coverage, catalog, provenance).encode("utf-8"))

@@ -1,4 +1,4 @@
-"""Shoot-and-scoot survivability of mobile launchers (MODEL.md §4).
+"""Shoot-and-scoot survivability of mobile launchers (docs/model.md §4).
 
 A truck-mounted launcher that fires is detected with probability ``p_detect``. The
 adversary's kill chain (detect → decide → strike) takes ``K`` hours, log-normal with

@@ -1,45 +1,56 @@
-"""Plain-dict views of the catalog: the JSON contracts the CLI, report and web app share."""
+"""Plain-dict views of the catalog: the JSON contracts of `nansei data ...`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nansei.catalog import Catalog, Entity, Param, UnknownIdError
 from nansei.posture import resolve_posture
 
 
-def param_record(param: Param) -> dict[str, Any]:
+def param_record(param: Param, overridden_by: str | None = None) -> dict[str, Any]:
+    """One parameter. ``overridden_by``: the overlay file that set it (``None`` when the
+    bundled value stands); its ``sources`` are then whatever that overlay left in place."""
     return {
         "value": param.value,
         "low": param.low,
         "high": param.high,
         "unit": param.unit,
+        "basis": param.basis,
+        "formula": param.formula,
+        "inputs": list(param.inputs),
         "sources": list(param.sources),
         "note": param.note,
+        "overridden_by": overridden_by,
     }
 
 
-def entity_record(entity: Entity) -> dict[str, Any]:
+def entity_record(entity: Entity, overlaid: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Contract of ``nansei data show ID --json``."""
+    overlaid = overlaid or {}
     return {
         "id": entity.id,
         "kind": entity.kind,
         "name": entity.name,
         "note": entity.note,
         "sources": list(entity.sources),
-        "params": {name: param_record(p) for name, p in entity.params.items()},
+        "params": {
+            name: param_record(p, overlaid.get(f"{entity.id}.{name}"))
+            for name, p in entity.params.items()
+        },
     }
 
 
 def show_record(catalog: Catalog, item_id: str) -> dict[str, Any]:
     """Any catalog item by id: an entity, a dotted parameter id, a site or a gate."""
     if item_id in catalog.entities:
-        return entity_record(catalog.entities[item_id])
+        return entity_record(catalog.entities[item_id], catalog.overlaid)
     if "." in item_id:
         entity_id, _, name = item_id.partition(".")
         entity = catalog.entities.get(entity_id)
         if entity is not None and name in entity.params:
-            record = entity_record(entity)
+            record = entity_record(entity, catalog.overlaid)
             record["params"] = {name: record["params"][name]}
             return record
     if item_id in catalog.sites:

@@ -164,17 +164,22 @@ def _chunk_job(args) -> np.ndarray:
     return run_chunk(keys, first, reps, units, threat, rules)
 
 
-def _as_columns(table: np.ndarray) -> dict[str, np.ndarray]:
+def _empty_columns(replications: int) -> dict[str, np.ndarray]:
     columns = {}
-    for index, name in enumerate(COLUMNS):
-        values = table[:, index]
+    for name in COLUMNS:
         if name in INTEGER_COLUMNS:
-            columns[name] = values.astype(np.int64)
+            columns[name] = np.zeros(replications, dtype=np.int64)
         elif name == "magazine_exhausted":
-            columns[name] = values.astype(bool)
+            columns[name] = np.zeros(replications, dtype=bool)
         else:
-            columns[name] = values
+            columns[name] = np.zeros(replications, dtype=np.float64)
     return columns
+
+
+def _store(columns: dict[str, np.ndarray], start: int, part: np.ndarray) -> None:
+    """Copy a chunk's (reps, columns) table into the run's columns at ``start``."""
+    for index, name in enumerate(COLUMNS):
+        columns[name][start : start + part.shape[0]] = part[:, index]
 
 
 def run_replications(
@@ -194,17 +199,17 @@ def run_replications(
         (keys, first + start, min(CHUNK_REPS, replications - start), units, threat, rules)
         for start in range(0, replications, CHUNK_REPS)
     ]
-    parts: list[np.ndarray] = []
+    # Columns are filled chunk by chunk, so peak memory is the columns plus one chunk.
+    columns = _empty_columns(replications)
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for job, part in zip(jobs, pool.map(_chunk_job, jobs), strict=True):
-                parts.append(part)
+                _store(columns, job[1] - first, part)
                 if progress:
                     progress(job[2])
     else:
         for job in jobs:
-            parts.append(_chunk_job(job))
+            _store(columns, job[1] - first, _chunk_job(job))
             if progress:
                 progress(job[2])
-    table = np.concatenate(parts) if parts else np.zeros((0, len(COLUMNS)))
-    return _as_columns(table)
+    return columns

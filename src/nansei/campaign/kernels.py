@@ -137,7 +137,7 @@ def replicate(keys, rep, units, threat, rules, row):
                 if missiles == 0:
                     continue
                 system = units.system[shooter]
-                salvo(keys, rep, threat, groups, g, missiles, units.attack, system, tally)
+                salvo(keys, rep, threat, groups, g, missiles, units.attack[system], tally)
                 salvos += 1
                 _fire(keys, rep, units, blue, shooter, missiles, t_h, rules, counts)
             else:
@@ -158,7 +158,7 @@ def replicate(keys, rep, units, threat, rules, row):
                         break
                     if rules[MAX_SALVOS] >= 0 and groups.salvos[g] >= rules[MAX_SALVOS]:
                         break
-                    salvo(keys, rep, threat, groups, g, total, units.attack, system, tally)
+                    salvo(keys, rep, threat, groups, g, total, units.attack[system], tally)
                     salvos += 1
                     for u in range(unit_count):
                         if units.system[u] == system and wanted[u] > 0:

@@ -93,6 +93,10 @@ ARRIVALS, CUEING, SALVO, EXPOSURE, SEARCH, STAYING = 1, 2, 3, 4, 5, 6
 #: Group status.
 EN_ROUTE, TURNED_BACK, ALL_OUT = 0, 1, 2
 
+#: Sub-stream numbers, typed so that each kernel compiles once (a bare literal would
+#: make numba compile a separate specialisation per constant).
+_COUNT, _TIMES = np.int64(0), np.int64(1)
+
 #: A group's identity in stream names: kind · 2^32 + its draw number within the kind.
 _KIND_STRIDE = 2**32
 
@@ -104,7 +108,9 @@ def arrivals(keys, rep, threat, days):
     kinds = threat.rate_per_day.size
     counts = np.zeros(kinds, dtype=np.int64)
     for k in range(kinds):
-        counts[k] = poisson(new_stream(keys[ARRIVALS], rep, k, 0), threat.rate_per_day[k] * days)
+        counts[k] = poisson(
+            new_stream(keys[ARRIVALS], rep, k, _COUNT), threat.rate_per_day[k] * days
+        )
     total = counts.sum()
     kind = np.empty(total, dtype=np.int64)
     ident = np.empty(total, dtype=np.int64)
@@ -112,14 +118,14 @@ def arrivals(keys, rep, threat, days):
     state = np.zeros((total, threat.ship_f.shape[1], 4), dtype=np.int64)
     g = 0
     for k in range(kinds):
-        times = new_stream(keys[ARRIVALS], rep, k, 1)
+        times = new_stream(keys[ARRIVALS], rep, k, _TIMES)
         ships = threat.ships[k]
         for i in range(counts[k]):
             kind[g] = k
             ident[g] = k * _KIND_STRIDE + i
             arrival_h[g] = uniform(times) * days * 24.0
             new_fleet_state(
-                new_stream(keys[STAYING], rep, ident[g], 0),
+                new_stream(keys[STAYING], rep, ident[g], _COUNT),
                 threat.ship_f[k, :ships],
                 threat.ship_i[k, :ships],
                 state[g, :ships],
@@ -178,7 +184,7 @@ def cueing(keys, rep, threat, groups, units, rules):
     group = np.empty(0, dtype=np.int64)
     unit = np.empty(0, dtype=np.int64)
     for fill in range(2):
-        filled = 0
+        filled = np.int64(0)
         for g in range(groups.kind.size):
             k = groups.kind[g]
             for source in range(sources):
@@ -306,11 +312,10 @@ def doctrine(blue, u, groups, g, rules):
 
 
 @njit(cache=True)
-def salvo(keys, rep, threat, groups, g, missiles, attacks, system, tally):
-    """Phase 5. ``missiles`` of ``system`` (a row of ``attacks``) at group ``g``:
-    adjudicated against its defences (state updated); then its status: all ships out,
-    or turned back at ``turn_back_at``."""
-    attack = attacks[system]
+def salvo(keys, rep, threat, groups, g, missiles, attack, tally):
+    """Phase 5. ``missiles`` with the firing system's ``attack`` factors at group ``g``:
+    adjudicated against its defences (state updated, counts added to ``tally``); then
+    its status: all ships out, or turned back at ``turn_back_at``."""
     k = groups.kind[g]
     ships = threat.ships[k]
     stream = new_stream(keys[SALVO], rep, groups.ident[g], groups.salvos[g])

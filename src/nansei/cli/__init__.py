@@ -24,6 +24,12 @@ from typer.core import TyperCommand, TyperGroup
 
 import nansei
 from nansei.cli import common
+from nansei.entry import Interrupted, interrupted_exit
+
+try:  # typer vendors click in recent releases
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - typer with click as a dependency
+    from click.exceptions import ClickException, NoArgsIsHelpError
 
 #: Every subcommand, in the order ``nansei --help`` lists them:
 #: name -> (module whose ``register(app)`` defines it, its one-line help).
@@ -155,33 +161,84 @@ def _main(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", envvar="NANSEI_DEBUG", help="Show the traceback of an internal error."
+        ),
+    ] = False,
 ) -> None:
     common.STATE.catalog_dir = catalog
+    common.STATE.debug = debug
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the command line on ``args`` and return the exit code, never raising:
+    input errors print their lines and give 2, Ctrl-C gives one line "interrupted" and
+    130, and anything else (a bug) one line plus how to see the traceback, and 1."""
+    try:
+        result = app(args=args, prog_name="nansei", standalone_mode=False)
+    except SystemExit as done:
+        return _code(done.code)
+    except NoArgsIsHelpError as error:  # `nansei` or `nansei data` alone: the help
+        return _say(error.show, error.exit_code)
+    except ClickException as error:  # a usage error: one line, how to get help
+        where = error.ctx.command_path if getattr(error, "ctx", None) else "nansei"
+        return _say(
+            lambda e=error: common.print_error(f"{e.format_message()} (see {where} --help)"),
+            error.exit_code,
+        )
+    except typer.Abort:
+        return interrupted_exit()
+    except Interrupted as signal_:
+        return interrupted_exit(signal_.signum)
+    except KeyboardInterrupt:
+        return interrupted_exit()
+    except Exception as error:
+        if _is_input_error(error):
+            return _say(lambda e=error: common.report(e))
+        # a bug: one line, the traceback only on request
+        if common.STATE.debug or os.environ.get("NANSEI_DEBUG"):
+            raise
+        text = f"{type(error).__name__}: {error}"
+        return _say(
+            lambda: common.print_error(
+                f"{text} — this is a bug in nansei; run with --debug for the traceback",
+                "internal error:",
+            ),
+            1,
+        )
+    return result if isinstance(result, int) else 0
+
+
+def _is_input_error(error: Exception) -> bool:
+    """Whether ``error`` is a :class:`nansei.problems.NanseiError` (input nansei cannot
+    use). That module (and pydantic) loads only with a command that reads input, and an
+    error of its kind can only come after it did; importing it here would slow start-up."""
+    problems = sys.modules.get("nansei.problems")
+    return problems is not None and isinstance(error, problems.NanseiError)
+
+
+def _code(code: object) -> int:
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def _say(show, code: int = 2) -> int:
+    """Print through rich; if that fails too, plain text; never raise."""
+    try:
+        show()
+    except typer.Exit as exit_:
+        return exit_.exit_code
+    except Exception as failure:
+        try:
+            sys.stderr.write(f"error: {type(failure).__name__} while reporting an error\n")
+        except Exception:  # stderr itself is gone: the exit code is all that is left
+            pass
+    return code
 
 
 def main() -> None:
-    """Console entry point: user errors exit 2 with one message, never a traceback."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as error:
-        # The catalog (and pydantic) load only when a command needs them; an error of
-        # theirs can only come after they did.
-        catalog = sys.modules.get("nansei.catalog")
-        if catalog is not None and isinstance(error, catalog.CatalogError):
-            try:
-                common.report_catalog_error(error)
-            except typer.Exit as exit_:
-                sys.exit(exit_.exit_code)
-        if catalog is not None and isinstance(error, catalog.UnknownIdError):
-            common.err_console.print(f"[bold red]error:[/] {error}", highlight=False)
-            sys.exit(2)
-        if os.environ.get("NANSEI_DEBUG"):  # a bug: say so plainly, traceback on request
-            raise
-        common.err_console.print(
-            f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
-            "This is a bug in nansei; rerun with NANSEI_DEBUG=1 for the traceback.",
-            highlight=False,
-        )
-        sys.exit(1)
+    """Console entry point (see :mod:`nansei.entry`)."""
+    sys.exit(run())

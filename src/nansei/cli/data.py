@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from nansei.catalog import ENTITY_KINDS, CatalogError, UnknownIdError, load_catalog
 from nansei.cli import common
+from nansei.provenance import build_provenance
 from nansei.views import budget_record, posture_record, show_record, sources_record
 
 data_app = typer.Typer(
@@ -42,8 +44,10 @@ def validate(json_out: JsonFlag = False) -> None:
         common.emit_json({"valid": True, "counts": counts, "layers": list(catalog.origin)})
         return
     common.console.print(
-        "[green]catalog valid[/] — "
-        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()),
+        Text.assemble(
+            ("catalog valid", "green"),
+            " — " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()),
+        ),
         highlight=False,
     )
 
@@ -71,6 +75,7 @@ def list_items(
                     "low": p.low,
                     "high": p.high,
                     "unit": p.unit,
+                    "basis": p.basis,
                 }
             )
     else:
@@ -86,13 +91,16 @@ def list_items(
     if json_out:
         common.emit_json({"items": rows})
         return
-    table = Table("id", "kind", "name" if kind != "parameter" else "value [low, high] unit")
-    for row in rows:
-        if kind == "parameter":
+    if kind == "parameter":
+        table = Table("id", "value [low, high] unit", "basis")
+        for row in rows:
             detail = f"{row['value']:g} [{row['low']:g}, {row['high']:g}] {row['unit']}"
-        else:
-            detail = row["name"]
-        table.add_row(row["id"], row["kind"], detail)
+            table.add_row(row["id"], detail, row["basis"])
+        common.console.print(table)
+        return
+    table = Table("id", "kind", "name")
+    for row in rows:
+        table.add_row(row["id"], row["kind"], row["name"])
     common.console.print(table)
 
 
@@ -115,10 +123,11 @@ def show(
     except UnknownIdError as error:
         common.unknown(error)
     if json_out:
-        common.emit_json(record)
+        common.emit_json({**record, "provenance": build_provenance(catalog)})
         return
     common.console.print(
-        f"[bold]{record['id']}[/] ({record['kind']}): {record['name']}", highlight=False
+        Text.assemble((record["id"], "bold"), f" ({record['kind']}): {record['name']}"),
+        highlight=False,
     )
     if record.get("note"):
         common.console.print(record["note"], highlight=False)
@@ -134,18 +143,33 @@ def show(
             highlight=False,
         )
     if record["params"]:
-        table = Table("parameter", "value", "low", "high", "unit", "sources", "note")
+        table = Table("parameter", "value", "low", "high", "unit", "basis", "sources", "note")
         for name, p in record["params"].items():
+            sources = ", ".join(p["sources"])
+            if p["overridden_by"]:
+                sources = f"OVERRIDDEN by {p['overridden_by']} (was: {sources})"
+            note = p["note"]
+            if p["basis"] == "derived":
+                note = f"{p['formula']} [{', '.join(p['inputs'])}]" + (f"; {note}" if note else "")
             table.add_row(
                 name,
                 f"{p['value']:g}",
                 f"{p['low']:g}",
                 f"{p['high']:g}",
                 p["unit"],
-                ", ".join(p["sources"]),
-                p["note"],
+                p["basis"],
+                sources,
+                note,
             )
         common.console.print(table)
+        for name, p in record["params"].items():
+            if p["overridden_by"]:
+                common.console.print(
+                    f"{record['id']}.{name} is overridden by {p['overridden_by']}",
+                    style="bold",
+                    highlight=False,
+                    soft_wrap=True,
+                )
 
 
 @data_app.command()
@@ -155,10 +179,24 @@ def sources(json_out: JsonFlag = False) -> None:
     if json_out:
         common.emit_json(record)
         return
-    table = Table("id", "title", "publisher", "date")
+    # One entry per source, not a table: URLs and titles are long and must never be cut.
     for s in record["sources"]:
-        table.add_row(s["id"], s["title"], s["publisher"], s["date"])
-    common.console.print(table)
+        if s["kind"] == "assumption":
+            common.console.print(
+                Text.assemble((s["id"], "bold"), f" (assumption) {s['title']}: {s['reasoning']}"),
+                highlight=False,
+                soft_wrap=True,
+            )
+            continue
+        by = f"{s['author']}, " if s["author"] else ""
+        where = s["url"] or s["identifier"]
+        common.console.print(
+            Text.assemble(
+                (s["id"], "bold"), f' {by}"{s["title"]}", {s["publisher"]}, {s["date"]}. {where}'
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @data_app.command()
@@ -169,7 +207,7 @@ def posture(
     """Show what is where in one posture year: units, launchers, missiles and reach."""
     catalog = common.catalog()
     try:
-        record = posture_record(catalog, year)
+        record = posture_record(catalog, common.parse_year(year, "YEAR", catalog.postures))
     except UnknownIdError as error:
         common.unknown(error)
     if json_out:

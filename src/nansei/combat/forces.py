@@ -1,27 +1,36 @@
 """What a side in a salvo exchange is: ship types, defence layers, attack factors.
 
-One description serves both salvo models (MODEL.md §3):
+One description of a ship's defence serves both salvo models (docs/model.md §3):
 
-* Hughes' deterministic equations read each ship type's ``count``, ``missiles``
-  (α, offensive missiles per ship per salvo), ``interceptors`` (b3, enemy missiles one
-  ship defeats per salvo) and ``staying_power`` (b1, hits to put it out of action),
-  and the side's ``scouting`` (σ), ``readiness`` (τ), ``reliability`` and ``p_hit``.
-* The stochastic engine reads the same fields plus the explicit defence layers:
-  an **area** layer (channels that engage missiles aimed at any ship of the side,
-  with a finite interceptor inventory), a **point** layer per ship (channels that
-  engage missiles aimed at that ship) and a soft-kill seduction probability.
+* The **layers** are the description: an **area** layer (channels that engage missiles
+  aimed at any ship of the side, a kill probability per shot, shots per engaged missile
+  and a finite interceptor inventory), a **point** layer per ship (the same, without an
+  inventory limit) and a soft-kill seduction probability ``softkill_p``.
+* The stochastic engine plays the layers out missile by missile.
+* Hughes' per-ship defensive power b3 — missiles one ship defeats per salvo — is
+  *derived* from the same layers (:func:`layered_b3`): every channel busy, each engaged
+  missile killed with ``1 − (1 − p_kill)^shots``, area channels capped by what the
+  inventory can feed, so ``b3 = c_area·P_area + c_point·P_point``. Soft kill enters
+  Hughes as the factor ``(1 − softkill_p)`` on the missiles that get through.
+* ``p_hit`` (a :class:`Side` factor) is the probability that a missile that reached its
+  ship unengaged and unseduced hits it; both models apply it once, after the defences.
 
-How the two map onto each other: a ship type given only Hughes' ``interceptors`` b3
-defends itself in the stochastic engine with a point layer of b3 channels, kill
-probability 1 and one shot per missile (``hughes_point_layer``). With readiness
-τ = 1, no channel limit binding and allocation fitting Hughes' even spread, that ship
-then defeats exactly b3 missiles per salvo, which is what b3 means.
+A ship type given only Hughes' ``interceptors`` b3 (no layers) defends itself in the
+stochastic engine with a point layer of b3 channels, kill probability 1 and one shot
+per missile (:func:`hughes_point_layer`), whose derived b3 is b3 again.
+
+When the two models agree: Hughes is linear in the salvo, the engine clips at every
+layer (a channel cannot kill a missile that was not aimed at its ship). With every
+channel busy — the salvo saturates each layer on each ship — the engine's mean hits
+equal Hughes' ``p(1 − s)(σ r L − τ Σ b3 B)``; when some channels idle (a small salvo
+spread over several ships) the engine's hits are higher, and when the defence could
+defeat everything Hughes clips the net hits at 0. See docs/salvo.md.
 
 Catalog ship classes (``type-055`` …) fill every field from the catalog:
-``missiles`` = ``anti_ship_missiles``, ``interceptors`` = ``intercepts_per_salvo``,
-``staying_power`` = ``staying_power_hits``, the area layer from ``area_channels``,
-``area_p_kill`` and the ``interceptors`` inventory, the point layer from
-``point_channels`` and ``point_p_kill``, soft kill from ``softkill_p``.
+``missiles`` = ``anti_ship_missiles``, ``staying_power`` = ``staying_power_hits``, the
+area layer from ``area_channels``, ``area_p_kill`` and the ``interceptors`` inventory,
+the point layer from ``point_channels`` and ``point_p_kill``, soft kill from
+``softkill_p``; ``interceptors`` (b3) is then :func:`layered_b3` of those layers.
 
 Units: counts of ships, missiles, channels and hits; probabilities in [0, 1].
 Pure data: nothing here reads files or prints.
@@ -42,6 +51,7 @@ __all__ = [
     "ShipType",
     "Side",
     "hughes_point_layer",
+    "layered_b3",
     "ship_type_from_class",
 ]
 
@@ -90,6 +100,22 @@ class Layer:
         return 1.0 - (1.0 - self.p_kill) ** self.shots
 
 
+def layered_b3(area: Layer | None, point: Layer | None) -> float:
+    """Hughes' b3 [missiles/ship/salvo] of one ship with these layers: the missiles its
+    channels defeat when all are busy, ``c_area·P_area + c_point·P_point`` with
+    ``P = 1 − (1 − p_kill)^shots``. The area channels count only as far as the ship's
+    inventory can feed them in one salvo (``inventory // shots``)."""
+    total = 0.0
+    if area is not None and area.channels > 0:
+        channels = area.channels
+        if area.inventory is not None:
+            channels = min(channels, area.inventory // area.shots)
+        total += channels * area.p_kill_engaged
+    if point is not None and point.channels > 0:
+        total += point.channels * point.p_kill_engaged
+    return total
+
+
 def hughes_point_layer(interceptors: float) -> Layer:
     """Hughes' b3 as a stochastic layer: b3 channels, sure kill, one shot, no inventory."""
     return Layer(channels=float(interceptors), p_kill=1.0, shots=1)
@@ -101,7 +127,8 @@ class ShipType:
 
     ``missiles``: offensive missiles each ship fires per salvo (Hughes' α);
     ``magazine``: offensive missiles each ship carries (``None``: never runs out).
-    ``interceptors``: Hughes' b3. ``staying_power``: hits that put a ship out of action
+    ``interceptors``: Hughes' b3 of a ship given without layers (with layers, b3 is
+    derived from them: :attr:`b3`). ``staying_power``: hits that put a ship out of action
     (Hughes' b1; a fractional value s makes each ship's threshold ⌊s⌋ or ⌈s⌉ hits at
     random with mean s); ``staying_power_range`` ``(lo, hi)`` instead draws each ship's
     threshold uniformly from the whole numbers lo … hi. ``value``: weight under the
@@ -150,6 +177,14 @@ class ShipType:
         return self.point
 
     @property
+    def b3(self) -> float:
+        """Hughes' defensive power per ship [missiles/salvo]: derived from the layers
+        when they are given (:func:`layered_b3`), else ``interceptors``."""
+        if self.layers_given:
+            return layered_b3(self.area, self.point)
+        return self.interceptors
+
+    @property
     def mean_staying_power(self) -> float:
         if self.staying_power_range is not None:
             return (self.staying_power_range[0] + self.staying_power_range[1]) / 2.0
@@ -163,7 +198,8 @@ class Side:
     ``scouting`` σ: share of launched missiles aimed at real targets (the rest are
     wasted). ``readiness`` τ: defensive alertness; each defence channel is manned for a
     salvo with probability τ (Hughes multiplies b3 by τ). ``reliability``: a launched
-    missile flies to its target area. ``p_hit``: a leaker that is not seduced hits.
+    missile flies to its target area. ``p_hit``: a missile that reached its ship
+    unengaged and unseduced hits it (applied once, after every defence).
     ``allocation``: ``uniform``, ``concentrated`` or ``value`` (see the engine).
     """
 
@@ -219,7 +255,7 @@ def ship_type_from_class(
         count=int(count),
         missiles=missiles,
         magazine=int(round(missiles)),
-        interceptors=value("intercepts_per_salvo"),
+        interceptors=layered_b3(area, point),
         staying_power=value("staying_power_hits"),
         area=area,
         point=point,

@@ -1,4 +1,4 @@
-"""Hughes' deterministic salvo equations for heterogeneous forces (MODEL.md §3).
+"""Hughes' deterministic salvo equations for heterogeneous forces (docs/model.md §3).
 
 Sources: W. P. Hughes Jr., "A Salvo Model of Warships in Missile Combat Used to
 Evaluate Their Staying Power", *Naval Research Logistics* 42 (1995) 267–289; and
@@ -12,7 +12,11 @@ Notation (side A fires at side B; ship types i of A, j of B; read from
 
 * ``A_i``, ``B_j`` — ships of each type (``count``; fractional between rounds) [ships]
 * ``α_i`` — offensive missiles one ship fires per salvo (``missiles``) [missiles/ship]
-* ``b3_j`` — enemy missiles one ship defeats per salvo (``interceptors``) [missiles/ship]
+* ``b3_j`` — enemy missiles one ship defeats per salvo (``ShipType.b3``: derived from
+  the ship's defence layers, :func:`nansei.combat.forces.layered_b3`, or the
+  ``interceptors`` of a ship given without layers) [missiles/ship]
+* ``s_j`` — soft-kill seduction probability of a missile reaching the ship
+  (``softkill_p``; 0 for a ship without layers) [dimensionless]
 * ``b1_j`` — hits that put one ship out of action (``mean_staying_power``; may be
   fractional) [hits/ship]
 * ``σ_A`` scouting, ``r_A`` reliability, ``p_A`` p_hit of the attacker; ``τ_B``
@@ -23,8 +27,11 @@ Equations, one salvo of A at B:
 * missiles launched: ``L_A = Σ_i α_i A_i`` [missiles] (before reliability and scouting)
 * offensive missiles arriving at real targets: ``σ_A · r_A · L_A`` [missiles]
 * defensive power of B: ``τ_B · Σ_j b3_j B_j`` [missiles]
-* net hits on B: ``H = p_A · (σ_A r_A Σ_i α_i A_i − τ_B Σ_j b3_j B_j)`` [hits]
-  (``salvo_net_hits``; negative when the defence out-matches the salvo)
+* B's mean seduction: ``s_B = Σ_j s_j B_j / Σ_j B_j`` (uniform aim spreads the
+  missiles that get through over B's ships in proportion to their numbers)
+* net hits on B: ``H = p_A (1 − s_B) (σ_A r_A Σ_i α_i A_i − τ_B Σ_j b3_j B_j)`` [hits]
+  (``salvo_net_hits``; negative when the defence out-matches the salvo). ``p_A`` is
+  the hit probability of a missile that reached its ship unengaged: applied once.
 * B's mean staying power: ``b1_B = Σ_j b1_j B_j / Σ_j B_j`` [hits/ship]
 * raw loss ``ΔB_raw = H / b1_B`` [ships], reported unclipped (negative when the
   defence has capacity to spare); clipped loss ``ΔB = min(ΣB, max(0, ΔB_raw))``
@@ -32,8 +39,10 @@ Equations, one salvo of A at B:
 * the hits spread over B's ships in proportion to their staying power, so every type
   loses the same fraction ``ΔB / ΣB`` of its ships: ``ΔB_j = ΔB · B_j / ΣB``.
 
-This is Hughes' ``ΔB = (σ_A α A − τ_B b3 B) / b1`` (MODEL.md §3) with the sums over
-ship types taking the place of the homogeneous products.
+This is Hughes' ``ΔB = (σ_A α A − τ_B b3 B) / b1`` with the sums over ship types taking
+the place of the homogeneous products, and Armstrong's launch, hit and seduction
+factors at their means. With every defence channel busy it is the stochastic engine's
+mean (see :mod:`nansei.combat.forces` for when the two differ).
 
 Firing order (:func:`hughes_exchange`): ``"simultaneous"`` — both sides fire with, and
 defend with, their strength at the start of the round; or the name of the side that
@@ -67,6 +76,7 @@ __all__ = [
     "defensive_power",
     "hughes_exchange",
     "hughes_salvo",
+    "mean_seduction",
     "mean_staying_power",
     "missiles_launched",
     "salvo_net_hits",
@@ -103,8 +113,18 @@ def defensive_power(side: Side, ships: Sequence[float] | None = None) -> float:
     """``τ · Σ_j b3_j B_j`` [missiles]: enemy missiles ``side`` defeats per salvo."""
     counts = _counts(side, ships)
     return side.readiness * math.fsum(
-        ship.interceptors * n for ship, n in zip(side.ships, counts, strict=True)
+        ship.b3 * n for ship, n in zip(side.ships, counts, strict=True)
     )
+
+
+def mean_seduction(side: Side, ships: Sequence[float] | None = None) -> float:
+    """``s = Σ_j s_j B_j / Σ_j B_j`` [probability]: the chance a missile that got through
+    is seduced, averaged over ``side``'s ships; 0 when it has none."""
+    counts = _counts(side, ships)
+    total = math.fsum(counts)
+    if total <= 0:
+        return 0.0
+    return math.fsum(s.softkill_p * n for s, n in zip(side.ships, counts, strict=True)) / total
 
 
 def mean_staying_power(side: Side, ships: Sequence[float] | None = None) -> float:
@@ -126,14 +146,15 @@ def salvo_net_hits(
     defender_ships: Sequence[float] | None = None,
 ) -> float:
     """Net hits [hits] of one salvo of ``attacker`` on ``defender``, unclipped:
-    ``p_A · (σ_A r_A Σ α_i A_i − τ_B Σ b3_j B_j)``.
+    ``p_A (1 − s_B) (σ_A r_A Σ α_i A_i − τ_B Σ b3_j B_j)``.
 
     ``attacker_ships`` / ``defender_ships``: ships per type (same order as
     ``Side.ships``; default: each type's ``count``). Negative when the defence could
     defeat more missiles than arrive.
     """
     offence = attacker.scouting * attacker.reliability * missiles_launched(attacker, attacker_ships)
-    return attacker.p_hit * (offence - defensive_power(defender, defender_ships))
+    through = 1.0 - mean_seduction(defender, defender_ships)
+    return attacker.p_hit * through * (offence - defensive_power(defender, defender_ships))
 
 
 class SalvoOutcome(NamedTuple):

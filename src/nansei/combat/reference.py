@@ -1,6 +1,6 @@
 """The stochastic salvo model in plain Python, one replication and one missile at a time.
 
-This is the readable definition of :mod:`nansei.combat.engine` (MODEL.md §3, after
+This is the readable definition of :mod:`nansei.combat.engine` (docs/model.md §3, after
 Armstrong 2005) and its test oracle: the two must agree in distribution, not draw for
 draw. Every missile is followed through launch, targeting, allocation, the area layer,
 its target's point layer, soft kill and the hit, with Python's :mod:`random`.

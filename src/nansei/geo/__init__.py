@@ -1,4 +1,4 @@
-"""Reach and coverage on real coastlines (MODEL.md §2).
+"""Reach and coverage on real coastlines (docs/model.md §2).
 
 Geodesy on WGS84 (Karney 2013 via PROJ), GSHHG-h land (Wessel & Smith 1996) and the
 coverage of a posture year. Pure models: nothing here prints, reads configuration or

@@ -1,6 +1,6 @@
 """What a posture year reaches: per-unit and union areas, depth, gates, places, point queries.
 
-Method (MODEL.md §2):
+Method (docs/model.md §2):
 
 * A unit reaches every point within its system's range (catalog ``SYSTEM.range_km``,
   central value unless another case is asked for) of its site, measured as a WGS84
@@ -44,7 +44,7 @@ from nansei.posture import resolve_posture
 #: Which end of a range parameter's [low, high] to use.
 RANGE_CASES = ("value", "low", "high")
 
-#: Vertices of each range disc (MODEL.md §2 asks for ≥ 360).
+#: Vertices of each range disc (docs/model.md §2 asks for ≥ 360).
 DISC_VERTICES = 720
 
 #: Sampling step along a gate; crossings are interpolated within each step.

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # shapely loads with the first disc, so point queries start f
 #: The WGS84 ellipsoid (a = 6378137 m, 1/f = 298.257223563) as a pyproj geodesic solver.
 WGS84 = Geod(ellps="WGS84")
 
-#: Fewest vertices a range disc may have (MODEL.md §2: a disc is a polygon of ≥ 360 vertices).
+#: Fewest vertices a range disc may have (docs/model.md §2: a disc is a polygon of ≥ 360 vertices).
 MIN_DISC_VERTICES = 360
 
 _M_PER_KM = 1000.0
