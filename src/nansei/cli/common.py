@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,8 +24,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from nansei.catalog import Catalog, CatalogError, UnknownIdError, default_catalog
-from nansei.problems import NanseiError
+if TYPE_CHECKING:  # the catalog and pydantic load when a command first asks for them
+    from nansei.catalog import Catalog, CatalogError, UnknownIdError
+    from nansei.problems import NanseiError
 
 # Piped output (CI logs, `| less`) gets a wide fixed width instead of rich's 80 columns,
 # so tables of ids and ranges are not cut to ellipses.
@@ -200,6 +201,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def report(error: NanseiError) -> NoReturn:
     """Any library error about the user's input: its lines, exit 2."""
+    from nansei.catalog import CatalogError
+
     if isinstance(error, CatalogError):
         report_catalog_error(error)
     fail(str(error), error.exit_code)
@@ -233,6 +236,8 @@ def check_workers(workers: int) -> int:
 
 def catalog() -> Catalog:
     """The catalog for this invocation: bundled, with ``--catalog``/``NANSEI_CATALOG`` over it."""
+    from nansei.catalog import CatalogError, default_catalog
+
     try:
         return default_catalog(STATE.catalog_dir)
     except CatalogError as error:

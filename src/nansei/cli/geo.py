@@ -10,7 +10,6 @@ import typer
 from rich.table import Table
 from typer.core import TyperCommand
 
-from nansei.catalog import UnknownIdError
 from nansei.cli import common
 from nansei.io import OutputError, check_output_file
 from nansei.provenance import build_provenance, recording_reads
@@ -108,6 +107,7 @@ def reach(
     json_out: JsonFlag = False,
 ) -> None:
     """Which units of a posture year reach a point, with distance and margin (km)."""
+    from nansei.catalog import UnknownIdError
     from nansei.geo import ReachIndex, reach_record
 
     point_lat, point_lon = _latlon(lat, lon)
@@ -189,6 +189,7 @@ def coverage(
     ] = 150,
 ) -> None:
     """Sea and land reached by a posture year, per unit and in union, gates and places."""
+    from nansei.catalog import UnknownIdError
     from nansei.geo import LandDataError, compute_coverage, compute_coverages
 
     if (year is None) == (compare is None):
