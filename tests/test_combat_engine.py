@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nansei.campaign.summary import summarize
 from nansei.catalog import default_catalog
 from nansei.combat.engine import exchange_counts, pack_side, simulate_exchange
 from nansei.combat.forces import Layer, ShipType, Side, ship_type_from_class
@@ -31,6 +30,7 @@ from nansei.combat.kernels import (
 )
 from nansei.combat.reference import reference_exchange
 from nansei.combat.stats import Histogram
+from nansei.stats import summarize
 from nansei.streams import new_stream
 
 CATALOG = default_catalog()

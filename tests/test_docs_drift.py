@@ -178,7 +178,9 @@ def _options(command) -> list[str]:
 
 
 def _commands(group, prefix: str = ""):
-    for name, command in sorted(group.commands.items()):
+    # list_commands/get_command, not group.commands: the top group loads subcommands lazily
+    for name in sorted(group.list_commands(None)):
+        command = group.get_command(None, name)
         path = f"{prefix}{name}"
         if hasattr(command, "commands"):
             yield from _commands(command, path + " ")

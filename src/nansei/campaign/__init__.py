@@ -17,10 +17,10 @@ import numpy as np
 
 from nansei.campaign.engine import CHUNK_REPS, COLUMNS, METRICS, engaged_units, run_replications
 from nansei.campaign.setup import CampaignSetup, build_setup
-from nansei.campaign.summary import summarize
 from nansei.catalog import COMPANY_PARAMS, Catalog
 from nansei.problems import Problem
 from nansei.scenario import Scenario, ScenarioError
+from nansei.stats import rounded, summarize
 
 __all__ = [
     "CHUNK_REPS",
@@ -44,7 +44,7 @@ def summarize_metrics(columns: Mapping[str, np.ndarray]) -> dict[str, dict[str, 
     exhausted = np.asarray(columns["magazine_exhausted"], dtype=bool)
     defined = np.isfinite(np.asarray(columns["magazine_exhausted_day"], dtype=float))
     metrics["magazine_exhausted_day"]["censored"] = (
-        round(float(1.0 - exhausted[defined].mean()), 6) if defined.any() else None
+        rounded(1.0 - exhausted[defined].mean()) if defined.any() else None
     )
     return metrics
 
@@ -76,8 +76,8 @@ class CampaignRun:
             "year": self.year,
             "replications": self.replications,
             "seed": self.seed,
-            "p_cue": round(self.setup.p_cue, 6),
-            "cue_rate_per_h": round(self.setup.cue_rate_per_h, 6),
+            "p_cue": rounded(self.setup.p_cue),
+            "cue_rate_per_h": rounded(self.setup.cue_rate_per_h),
             "units_engaged": self.units_engaged(),
             "overrides": dict(self.setup.scenario.overrides),
             "metrics": self.metrics(),
@@ -219,8 +219,8 @@ def comparison_record(runs: Mapping[int, CampaignRun]) -> dict[str, Any]:
         "years": {
             str(year): {
                 "scenario_hash": run.setup.scenario_hash,
-                "p_cue": round(run.setup.p_cue, 6),
-                "cue_rate_per_h": round(run.setup.cue_rate_per_h, 6),
+                "p_cue": rounded(run.setup.p_cue),
+                "cue_rate_per_h": rounded(run.setup.cue_rate_per_h),
                 "units_engaged": run.units_engaged(),
                 "metrics": run.metrics(),
                 "parameters_read": dict(run.setup.params),

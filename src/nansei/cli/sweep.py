@@ -180,7 +180,7 @@ def query(
     json_: Annotated[bool, typer.Option("--json", help="Rows as a JSON list.")] = False,
     csv_: Annotated[bool, typer.Option("--csv", help="Rows as CSV.")] = False,
 ) -> None:
-    """Run SQL (DuckDB) on a sweep's store: views ``results`` and ``summary``."""
+    """Run SQL (DuckDB) on a sweep's store: tables results and summary."""
     import duckdb
 
     if json_ and csv_:

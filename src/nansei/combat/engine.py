@@ -81,6 +81,12 @@ SIDE_METRICS = (
 #: α and which magazines and inventories are finite, and its attack factors.
 SideTable = namedtuple("SideTable", "ship_f ship_i fleet alpha finite attack")
 
+#: Both sides of an exchange, stacked along a first axis of 2 (ships padded).
+PairTable = namedtuple("PairTable", "ships ship_f ship_i fleet alpha finite attack")
+
+#: Per-chunk working arrays: ship states (2, ships, 4), tallies received (2, 9), fired (2,).
+Scratch = namedtuple("Scratch", "states tallies fired")
+
 #: The staying-power sub-stream (typed, so the kernel compiles one specialisation).
 _FIRST = np.int64(0)
 
@@ -112,15 +118,39 @@ def pack_side(side: Side) -> SideTable:
     return SideTable(ship_f, ship_i, fleet, alpha, finite, attack)
 
 
+def pack_pair(sides: tuple[Side, Side]) -> PairTable:
+    """Both sides stacked into one table (ships padded to the larger side)."""
+    tables = [pack_side(side) for side in sides]
+    width = max(1, *(t.ship_f.shape[0] for t in tables))
+
+    def stacked(name: str, dtype) -> np.ndarray:
+        first = getattr(tables[0], name)
+        out = np.zeros((2, width, *first.shape[1:]), dtype=dtype)
+        for k, table in enumerate(tables):
+            part = getattr(table, name)
+            out[k, : part.shape[0]] = part
+        return out
+
+    return PairTable(
+        ships=np.array([t.ship_f.shape[0] for t in tables], dtype=np.int64),
+        ship_f=stacked("ship_f", np.float64),
+        ship_i=stacked("ship_i", np.int64),
+        fleet=np.array([t.fleet for t in tables], dtype=np.float64),
+        alpha=stacked("alpha", np.float64),
+        finite=stacked("finite", np.bool_),
+        attack=np.array([t.attack for t in tables], dtype=np.float64),
+    )
+
+
 @njit(cache=True)
-def _launch(stream, side, state):
-    """Missiles the live ships fire this round: α each (⌊α⌋ or ⌈α⌉, mean α), within
-    their magazines, which are drawn down."""
+def _launch(stream, pair, k, state):
+    """Missiles side ``k``'s live ships fire this round: α each (⌊α⌋ or ⌈α⌉, mean α),
+    within their magazines, which are drawn down."""
     total = 0
-    for s in range(state.shape[0]):
+    for s in range(pair.ships[k]):
         if state[s, HITS] >= state[s, THRESHOLD]:
             continue
-        alpha = side.alpha[s]
+        alpha = pair.alpha[k, s]
         whole = int(np.floor(alpha))
         want = whole + (1 if uniform(stream) < alpha - whole else 0)
         fire = min(want, state[s, MAGAZINE])
@@ -130,63 +160,36 @@ def _launch(stream, side, state):
 
 
 @njit(cache=True)
-def _armed(side, state):
-    for s in range(state.shape[0]):
-        if state[s, HITS] < state[s, THRESHOLD] and state[s, MAGAZINE] > 0 and side.alpha[s] > 0:
-            return True
+def _armed(pair, k, state):
+    for s in range(pair.ships[k]):
+        if state[s, HITS] < state[s, THRESHOLD] and state[s, MAGAZINE] > 0:
+            if pair.alpha[k, s] > 0:
+                return True
     return False
 
 
 @njit(cache=True)
-def _fire(key, rep, k, round_, launched, sides, states, tallies, fired):
+def _fire(key, rep, k, round_, launched, pair, scratch):
     """Side ``k`` fires ``launched`` missiles at the other side."""
     if launched == 0:
         return
     other = 1 - k
-    fired[k] += launched
+    n = pair.ships[other]
+    scratch.fired[k] += launched
     stream = new_stream(key, rep, 4 + k, round_)
-    target = sides[other]
-    fire_salvo(stream, launched, sides[k].attack, target.ship_f, target.fleet, states[other],
-               tallies[other])  # fmt: skip
+    fire_salvo(stream, launched, pair.attack[k], pair.ship_f[other, :n], pair.fleet[other],
+               scratch.states[other, :n], scratch.tallies[other])  # fmt: skip
 
 
 @njit(cache=True)
-def _replicate(key, rep, sides, rounds, first, out):
-    """One exchange; ``first`` −1 for simultaneous fire, else the side firing first.
-    Writes per side the :data:`SIDE_METRICS` (−1 where a count does not apply) into
-    ``out`` (2, metrics) and returns the rounds fought."""
-    states = (
-        np.zeros((sides[0].ship_f.shape[0], 4), dtype=np.int64),
-        np.zeros((sides[1].ship_f.shape[0], 4), dtype=np.int64),
-    )
+def _record(pair, scratch, out):
+    """Per side, the :data:`SIDE_METRICS` (−1 where a count does not apply) into ``out``."""
     for k in range(2):
-        new_fleet_state(
-            new_stream(key, rep, k, _FIRST), sides[k].ship_f, sides[k].ship_i, states[k]
-        )
-    tallies = (np.zeros(9, dtype=np.int64), np.zeros(9, dtype=np.int64))
-    fired = np.zeros(2, dtype=np.int64)
-    fought = 0
-    for round_ in range(rounds):
-        alive0 = ships_alive(states[0]) > 0
-        alive1 = ships_alive(states[1]) > 0
-        if not (alive0 and alive1 and (_armed(sides[0], states[0]) or _armed(sides[1], states[1]))):
-            break
-        fought += 1
-        if first < 0:
-            launch0 = _launch(new_stream(key, rep, 2, round_), sides[0], states[0])
-            launch1 = _launch(new_stream(key, rep, 3, round_), sides[1], states[1])
-            _fire(key, rep, 0, round_, launch0, sides, states, tallies, fired)
-            _fire(key, rep, 1, round_, launch1, sides, states, tallies, fired)
-        else:
-            for k in (first, 1 - first):
-                if ships_alive(states[k]) > 0:
-                    launch = _launch(new_stream(key, rep, 2 + k, round_), sides[k], states[k])
-                    _fire(key, rep, k, round_, launch, sides, states, tallies, fired)
-    for k in range(2):
-        state, got, gave = states[k], tallies[k], tallies[1 - k]
-        out[k, M_OUT] = state.shape[0] - ships_alive(state)
+        n = pair.ships[k]
+        state, got, gave = scratch.states[k, :n], scratch.tallies[k], scratch.tallies[1 - k]
+        out[k, M_OUT] = n - ships_alive(state)
         out[k, M_HITS] = got[7]
-        out[k, M_LAUNCHED] = fired[k]
+        out[k, M_LAUNCHED] = scratch.fired[k]
         out[k, M_FLOWN] = gave[1]
         out[k, M_AIMED] = gave[2]
         out[k, M_AREA] = got[3]
@@ -196,27 +199,64 @@ def _replicate(key, rep, sides, rounds, first, out):
         out[k, M_USED] = got[8]
         missiles_left, interceptors_left = 0, 0
         any_magazine, any_inventory = False, False
-        for s in range(state.shape[0]):
+        for s in range(n):
             alive = state[s, HITS] < state[s, THRESHOLD]
-            if sides[k].finite[s, 0]:
+            if pair.finite[k, s, 0]:
                 any_magazine = True
                 if alive:
                     missiles_left += state[s, MAGAZINE]
-            if sides[k].finite[s, 1]:
+            if pair.finite[k, s, 1]:
                 any_inventory = True
                 if alive:
                     interceptors_left += state[s, INVENTORY]
         out[k, M_MISSILES_LEFT] = missiles_left if any_magazine else -1
         out[k, M_INTERCEPTORS_LEFT] = interceptors_left if any_inventory else -1
+
+
+@njit(cache=True)
+def _replicate(key, rep, pair, scratch, rounds, first, out):
+    """One exchange (``first`` −1 for simultaneous fire, else the side firing first);
+    writes its counts into ``out`` (2, metrics) and returns the rounds fought."""
+    scratch.tallies[:] = 0
+    scratch.fired[:] = 0
+    for k in range(2):
+        n = pair.ships[k]
+        stream = new_stream(key, rep, k, _FIRST)
+        new_fleet_state(stream, pair.ship_f[k, :n], pair.ship_i[k, :n], scratch.states[k, :n])
+    states = scratch.states
+    fought = 0
+    for round_ in range(rounds):
+        alive0 = ships_alive(states[0, : pair.ships[0]]) > 0
+        alive1 = ships_alive(states[1, : pair.ships[1]]) > 0
+        armed = _armed(pair, 0, states[0]) or _armed(pair, 1, states[1])
+        if not (alive0 and alive1 and armed):
+            break
+        fought += 1
+        if first < 0:
+            launch0 = _launch(new_stream(key, rep, 2, round_), pair, 0, states[0])
+            launch1 = _launch(new_stream(key, rep, 3, round_), pair, 1, states[1])
+            _fire(key, rep, 0, round_, launch0, pair, scratch)
+            _fire(key, rep, 1, round_, launch1, pair, scratch)
+        else:
+            for k in (first, 1 - first):
+                if ships_alive(states[k, : pair.ships[k]]) > 0:
+                    launch = _launch(new_stream(key, rep, 2 + k, round_), pair, k, states[k])
+                    _fire(key, rep, k, round_, launch, pair, scratch)
+    _record(pair, scratch, out)
     return fought
 
 
 @njit(cache=True)
-def _exchange_chunk(key, first_rep, reps, sides, rounds, first):
+def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
     out = np.zeros((reps, 2, len(SIDE_METRICS)), dtype=np.int64)
     fought = np.zeros(reps, dtype=np.int64)
+    scratch = Scratch(
+        np.zeros((2, pair.ship_f.shape[1], 4), dtype=np.int64),
+        np.zeros((2, 9), dtype=np.int64),
+        np.zeros(2, dtype=np.int64),
+    )
     for r in range(reps):
-        fought[r] = _replicate(key, first_rep + r, sides, rounds, first, out[r])
+        fought[r] = _replicate(key, first_rep + r, pair, scratch, rounds, first, out[r])
     return out, fought
 
 
@@ -242,10 +282,9 @@ def exchange_counts(
     ``interceptors_left`` when the side has no finite magazine / inventory), and the
     rounds fought. A side's counts are what it received (hits, interceptions), except
     ``missiles_launched`` / ``_flown`` / ``_aimed``, which it fired."""
-    tables = (pack_side(sides[0]), pack_side(sides[1]))
     key = purpose_key(seed, "exchange")
     out, fought = _exchange_chunk(
-        key, first_rep, replications, tables, rounds, _first(order, sides)
+        key, first_rep, replications, pack_pair(sides), rounds, _first(order, sides)
     )
     counts = {}
     for k, side in enumerate(sides):

@@ -3,35 +3,48 @@
 Geodesy on WGS84 (Karney 2013 via PROJ), GSHHG-h land (Wessel & Smith 1996) and the
 coverage of a posture year. Pure models: nothing here prints, reads configuration or
 writes files, except the land cache in the user cache directory.
+
+Names are imported from their submodule on first use, so a point query
+(``from nansei.geo import inverse``) loads pyproj and numpy only, not shapely, the
+catalog or the coastline code.
 """
 
-from nansei.geo.coverage import (
-    DEPTH_LEVELS,
-    RANGE_CASES,
-    Coverage,
-    ReachIndex,
-    UnitReach,
-    compute_coverage,
-    compute_coverages,
-    coverage_record,
-    depth_regions,
-    posture_units,
-    reach_record,
-    sea_area_within_km2,
-)
-from nansei.geo.geodesy import (
-    WGS84,
-    check_latlon,
-    destination,
-    distance_km,
-    equal_area_transformer,
-    geodesic_area_km2,
-    geodesic_track,
-    inverse,
-    polyline_track,
-    range_disc,
-)
-from nansei.geo.land import DEFAULT_REGION, Land, LandDataError, Region, load_land
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+#: Each public name -> the submodule that defines it.
+_HOMES = {
+    "nansei.geo.coverage": (
+        "DEPTH_LEVELS",
+        "RANGE_CASES",
+        "Coverage",
+        "ReachIndex",
+        "UnitReach",
+        "compute_coverage",
+        "compute_coverages",
+        "coverage_record",
+        "depth_regions",
+        "posture_units",
+        "reach_record",
+        "sea_area_within_km2",
+    ),
+    "nansei.geo.geodesy": (
+        "WGS84",
+        "check_latlon",
+        "destination",
+        "distance_km",
+        "equal_area_transformer",
+        "geodesic_area_km2",
+        "geodesic_track",
+        "inverse",
+        "polyline_track",
+        "range_disc",
+    ),
+    "nansei.geo.land": ("DEFAULT_REGION", "Land", "LandDataError", "Region", "load_land"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "DEFAULT_REGION",
@@ -62,3 +75,46 @@ __all__ = [
     "reach_record",
     "sea_area_within_km2",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nansei.geo' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:
+    from nansei.geo.coverage import (
+        DEPTH_LEVELS,
+        RANGE_CASES,
+        Coverage,
+        ReachIndex,
+        UnitReach,
+        compute_coverage,
+        compute_coverages,
+        coverage_record,
+        depth_regions,
+        posture_units,
+        reach_record,
+        sea_area_within_km2,
+    )
+    from nansei.geo.geodesy import (
+        WGS84,
+        check_latlon,
+        destination,
+        distance_km,
+        equal_area_transformer,
+        geodesic_area_km2,
+        geodesic_track,
+        inverse,
+        polyline_track,
+        range_disc,
+    )
+    from nansei.geo.land import DEFAULT_REGION, Land, LandDataError, Region, load_land

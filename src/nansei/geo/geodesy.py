@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import Geod, Transformer
-from shapely import Polygon
-from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:  # shapely loads with the first disc, so point queries start fast
+    from shapely import Polygon
+    from shapely.geometry.base import BaseGeometry
 
 #: The WGS84 ellipsoid (a = 6378137 m, 1/f = 298.257223563) as a pyproj geodesic solver.
 WGS84 = Geod(ellps="WGS84")
@@ -220,6 +223,8 @@ def range_disc(lat: float, lon: float, radius_km: float, n_vertices: int = 720) 
         np.full(n_vertices, float(radius_km)),
     )
     lons = _unwrap_about(lons, float(lon))
+    from shapely import Polygon
+
     return Polygon(np.column_stack([lons, lats]))
 
 

@@ -29,9 +29,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nansei.campaign.engine import COLUMNS
-from nansei.campaign.summary import DIGITS, summarize
 from nansei.io import write_file
 from nansei.results import write_json, write_parquet
+from nansei.stats import BAND_PERCENTILES, percentiles, summarize
 from nansei.sweep.tasks import CampaignPoint, run_point
 
 __all__ = [
@@ -101,17 +101,11 @@ def clean_temporary(directory: Path) -> int:
 
 
 def _describe(values: np.ndarray) -> list[float | None]:
-    """mean, 95% interval of the mean (:func:`nansei.campaign.summary.summarize`),
+    """mean, 95% interval of the mean (:func:`nansei.stats.summarize`),
     p05, p50, p95 of the finite values."""
     summary = summarize(values)
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
     ci = summary["ci95"] or [None, None]
-    if finite.size:
-        quantiles = [round(float(q), DIGITS) + 0.0 for q in np.quantile(finite, [0.05, 0.5, 0.95])]
-    else:
-        quantiles = [None, None, None]
-    return [summary["mean"], ci[0], ci[1], *quantiles]
+    return [summary["mean"], ci[0], ci[1], *percentiles(values, BAND_PERCENTILES).values()]
 
 
 def summary_table(results: Mapping[str, np.ndarray], keys: Sequence[str]) -> dict[str, list]:

@@ -1,7 +1,7 @@
 """Epistemic bands: how far the answer moves over what the catalog does not know.
 
 Two kinds of uncertainty are kept apart. *Aleatory*: run-to-run randomness at fixed
-inputs — the interval of the mean over replications (:mod:`nansei.campaign.summary`).
+inputs — the interval of the mean over replications (:mod:`nansei.stats`).
 *Epistemic*: the inputs themselves — every parameter the run reads with ``low < high``
 is drawn from its distribution (:mod:`nansei.uncertainty.sampling`) in ``n`` outer
 samples (a Latin hypercube), each run with the same inner replications 0 … R−1 and
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from nansei.campaign.setup import CampaignSetup
-from nansei.campaign.summary import DIGITS
 from nansei.catalog import Catalog
+from nansei.stats import BAND_PERCENTILES, percentiles
 from nansei.sweep.tasks import CampaignModel, evaluate_rows
 from nansei.uncertainty.sampling import Factor, default_factors, latin_hypercube
 
@@ -35,17 +35,8 @@ def uncertain_factors(setup: CampaignSetup, catalog: Catalog) -> list[Factor]:
 
 def band(means: np.ndarray) -> dict[str, Any]:
     """``{"p05", "p50", "p95", "samples"}`` of per-sample means (NaN samples left out)."""
-    finite = np.asarray(means, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    if finite.size == 0:
-        return {"p05": None, "p50": None, "p95": None, "samples": 0}
-    p05, p50, p95 = np.quantile(finite, [0.05, 0.5, 0.95])
-    return {
-        "p05": round(float(p05), DIGITS) + 0.0,
-        "p50": round(float(p50), DIGITS) + 0.0,
-        "p95": round(float(p95), DIGITS) + 0.0,
-        "samples": int(finite.size),
-    }
+    means = np.asarray(means, dtype=float)
+    return {**percentiles(means, BAND_PERCENTILES), "samples": int(np.isfinite(means).sum())}
 
 
 def epistemic_band(
