@@ -233,7 +233,7 @@ def test_sensitivity_json_contract(tmp_path):
         "2",
         "--json",
         "--out",
-        str(tmp_path),
+        str(tmp_path / "new"),
         "--png",
         str(tmp_path / "tornado.png"),
     )
@@ -258,7 +258,7 @@ def test_sensitivity_json_contract(tmp_path):
         assert CONTRACT <= set(p)
         assert set(p["oat"]) == {"low", "high"} and p["S1"] is None and p["mu_star"] is None
     assert record["parameters"][0]["basis"] in ("sourced", "derived", "assumption")
-    assert json.loads((tmp_path / "sensitivity.json").read_text()) == record
+    assert json.loads((tmp_path / "new" / "sensitivity.json").read_text()) == record
     assert (tmp_path / "tornado.png").read_bytes()[:4] == b"\x89PNG"
 
 

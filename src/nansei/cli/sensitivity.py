@@ -169,6 +169,7 @@ def sensitivity(
     }
     if out is not None:
         try:
+            out.mkdir(parents=True, exist_ok=True)
             write_json(out / "sensitivity.json", record)
         except OSError as error:
             _fail(f"--out {out}: cannot write: {error.strerror or error}")
