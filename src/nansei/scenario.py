@@ -42,6 +42,7 @@ __all__ = [
     "ExplicitUnit",
     "Isr",
     "PostureSpec",
+    "Red",
     "Scenario",
     "ScenarioError",
     "ScenarioProblem",
@@ -245,6 +246,37 @@ class Doctrine(_Strict):
     )
 
 
+class Red(_Strict):
+    """What red does besides sailing (docs/campaign.md, "Red fights back").
+
+    ``counterforce: false`` is the passive red of the earlier model, number for number:
+    no strikes on blue sites, one σ and one defence for every weapon, and the
+    land-attack Tomahawks still engage ships (as before). ``true`` switches on the
+    active-red model: counter-force strike waves on the fixed sites with island air
+    defence, dispersal in the warning time, weapon-specific engagement (σ falls with
+    time of flight against a moving group, per-system defence effectiveness) and
+    land-attack weapons that do not engage ships unless ``maritime_strike`` names them.
+    """
+
+    counterforce: bool = Field(
+        default=False,
+        description="active red (strikes, island air defence, per-weapon "
+        "engagement); false = the passive red of the earlier model",
+    )
+    warning_h: float = Field(
+        default=0.0,
+        ge=0,
+        le=720,
+        description="hours of warning before the first strike, in which truck launchers "
+        "disperse from their garrisons",
+    )
+    maritime_strike: list[str] = Field(
+        default_factory=list,
+        description="land-attack systems assumed to have a maritime-strike variant (they "
+        "then engage ships; outputs list the assumption)",
+    )
+
+
 class Scenario(_Strict):
     name: str
     description: str = ""
@@ -252,6 +284,7 @@ class Scenario(_Strict):
     threat: Threat
     isr: Isr = Isr()
     doctrine: Doctrine
+    red: Red = Red()
     days: float = Field(gt=0, le=365, description="arrival window, days")
     time_step_h: Annotated[
         None,
@@ -295,6 +328,8 @@ def scenario_hash(scenario: Scenario) -> str:
     run rather than reshuffling it.
     """
     payload = scenario.model_dump(mode="json", exclude={"replications", "seed"})
+    if scenario.red == Red():
+        del payload["red"]  # a passive-red scenario keeps the hash it had before the section
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -479,6 +514,13 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
                     ScenarioProblem(f"{path}.{field_name}", _unknown("site", place, sites))
                 )
 
+    for index, system in enumerate(scenario.red.maritime_strike):
+        if system not in missiles:
+            problems.append(
+                ScenarioProblem(
+                    f"red.maritime_strike[{index}]", _unknown("missile system", system, missiles)
+                )
+            )
     effective = catalog
     for param_id in scenario.overrides:
         try:

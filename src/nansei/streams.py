@@ -48,6 +48,8 @@ PURPOSES = {
     "search": 5,
     "staying-power": 6,
     "exchange": 7,
+    "dispersal": 8,
+    "counterforce": 9,
 }
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)

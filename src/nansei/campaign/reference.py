@@ -332,6 +332,30 @@ def _columns(setup, units, groups, tally: Tally) -> dict[str, float]:
         "magazine_exhausted": exhausted,
         "red_hits_received": tally.hits,
         "blue_missiles_intercepted": tally.intercepted,
+        # Passive red only (the reference has no counter-force): breakdowns and zeros.
+        "red_combatants_out_of_action": sum(
+            not ship.alive
+            for g in groups
+            for ship, aux in zip(g.ships, g.kind.auxiliary, strict=True)
+            if not aux
+        ),
+        "red_auxiliaries_out_of_action": sum(
+            not ship.alive
+            for g in groups
+            for ship, aux in zip(g.ships, g.kind.auxiliary, strict=True)
+            if aux
+        ),
+        "groups_transited_undamaged_fraction": sum(
+            g.status == "en route" and all(ship.hits == 0 for ship in g.ships) for g in groups
+        )
+        / arrived
+        if arrived
+        else math.nan,
+        "blue_launchers_lost_counterforce": 0,
+        "blue_missiles_lost_in_depots": 0,
+        "blue_ships_lost": 0,
+        "red_counterforce_missiles": 0,
+        "red_counterforce_intercepted": 0,
     }
 
 
