@@ -23,6 +23,12 @@ METRICS = {
     "blue_missiles_fired",
     "blue_launchers_lost",
     "magazine_exhausted_day",
+    "red_combatants_out_of_action",
+    "red_auxiliaries_out_of_action",
+    "groups_transited_undamaged_fraction",
+    "blue_launchers_lost_counterforce",
+    "blue_missiles_lost_in_depots",
+    "blue_ships_lost",
 }
 
 

@@ -37,7 +37,26 @@ LABELS = {
     "blue_missiles_fired": "blue missiles fired",
     "blue_launchers_lost": "blue launchers lost",
     "magazine_exhausted_day": "magazine exhausted (day)",
+    "red_combatants_out_of_action": "  of which combatants",
+    "red_auxiliaries_out_of_action": "  of which auxiliaries",
+    "groups_transited_undamaged_fraction": "groups transited undamaged (fraction)",
+    "blue_launchers_lost_counterforce": "  of which to counter-force strikes",
+    "blue_missiles_lost_in_depots": "blue missiles lost in depots",
+    "blue_ships_lost": "blue ships lost",
 }
+
+
+def _red_line(red: Mapping[str, Any]) -> str:
+    """One line saying which red model ran, and any maritime-strike assumption."""
+    if not red["counterforce"]:
+        return "red: passive (no counter-force; every weapon engages ships alike)"
+    line = f"red: counter-force on, {red['warning_h']:g} h warning"
+    if red["maritime_strike_assumed"]:
+        line += "; ASSUMED maritime-strike variant of " + ", ".join(red["maritime_strike_assumed"])
+    else:
+        line += "; land-attack missiles do not engage ships"
+    return line
+
 
 ScenarioArg = Annotated[
     str,
@@ -213,6 +232,7 @@ def print_run(run: CampaignRun) -> None:
         )
     common.console.print(table)
     common.console.print(f"units in reach: {', '.join(record['units_engaged']) or 'none'}")
+    common.console.print(_red_line(record["red_model"]))
     common.console.print(_footnote({record["year"]: record["metrics"]}), style="dim")
 
 
@@ -232,6 +252,7 @@ def print_comparison(record: Mapping[str, Any]) -> None:
         "units in reach", *(str(len(years[y]["units_engaged"])) for y in years), style="dim"
     )
     common.console.print(table)
+    common.console.print(_red_line(record["red_model"]))
     common.console.print(_footnote({y: v["metrics"] for y, v in years.items()}), style="dim")
 
 
