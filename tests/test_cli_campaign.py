@@ -240,3 +240,27 @@ def test_demo_runs_the_comparison(monkeypatch):
 
 def test_bundled_default_scenario_exists():
     assert load_scenario("miyako-transit").posture.year == 2025
+
+
+@pytest.mark.parametrize(
+    ("red", "fragments"),
+    [
+        ({"counterforce": True, "warning_h": -3}, ("red.warning_h", "greater than or equal to 0")),
+        ({"counterforce": True, "maritime_strike": ["tomahawk-blok-v"]},
+         ("red.maritime_strike[0]", "tomahawk-block-v")),
+        ({"counterforce": "perhaps"}, ("red.counterforce",)),
+    ],
+)  # fmt: skip
+def test_bad_red_section(tmp_path, red, fragments):
+    document = yaml.safe_load(resolve_scenario_path("miyako-transit").read_text())
+    document["red"] = red
+    path = tmp_path / "red.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert_clean_failure(run("campaign", str(path)), *fragments)
+
+
+def test_tables_say_which_red_model_ran():
+    result = run("campaign", "miyako-transit", "--reps", "50", "--year", "2027")
+    assert result.exit_code == 0, result.output
+    assert "counter-force on, 12 h warning" in result.stdout
+    assert "land-attack missiles do not engage ships" in result.stdout
