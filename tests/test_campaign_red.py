@@ -261,3 +261,50 @@ def test_counterforce_off_reproduces_the_passive_numbers_exactly(name):
     assert scenario_hash(scenario_from_mapping(data)) == scenario_hash(
         scenario.model_copy(update={"red": Red()})
     )
+
+
+# -- salvo doctrine auto ------------------------------------------------------------------
+
+
+def test_out_per_missile_against_one_undefended_ship_is_the_closed_form():
+    # One ship, no defences, staying power 1: out with 1 − (1 − r·σ·p)^n; per missile /n.
+    from nansei.campaign.phases import out_per_missile
+    from nansei.combat.forces import ShipType
+    from nansei.combat.kernels import VALUE, pack_fleet
+    from nansei.streams import new_stream, purpose_key
+
+    ship_f, ship_i, fleet = pack_fleet([ShipType(name="x", count=1, staying_power=1.0)], 1.0)
+    ship_f[0, VALUE] = 1.0
+    attack = pack_attack(0.9, 0.8, 0.5, "uniform")
+    key = np.uint64(purpose_key(3, "auto-salvo"))
+    reps = 20000
+    for n in (1, 2, 4):
+        stream = new_stream(key, np.int64(0), np.int64(0), np.int64(n))
+        value = out_per_missile(stream, np.int64(n), attack, ship_f, fleet, ship_i, np.int64(reps))
+        exact = (1 - (1 - 0.9 * 0.8 * 0.5) ** n) / n
+        assert value == pytest.approx(
+            exact, abs=4 * math.sqrt(exact * n * (1 - exact * n) / reps) / n
+        )
+
+
+def test_auto_salvo_fires_small_at_the_undefended_and_large_into_defences():
+    from nansei.campaign.engine import AUTO_SALVO_SIZES
+
+    scenario = load_scenario("miyako-transit").with_year(2025)
+    auto = scenario.model_copy(
+        update={"doctrine": scenario.doctrine.model_copy(update={"salvo_size": "auto"})}
+    )
+    _, threat, _, _ = compile_tables(build_setup(auto, CATALOG))
+    # A defended group saturates: more than the smallest size, and the Type 055 group
+    # (more area channels) needs at least as large a salvo as the 052D group.
+    assert threat.auto_salvo.min() > AUTO_SALVO_SIZES[0]
+    assert threat.auto_salvo[1, 0] >= threat.auto_salvo[0, 0]
+    lone = auto.model_copy(
+        update={"threat": auto.threat.model_copy(update={"groups": [
+            auto.threat.groups[0].model_copy(update={"composition": {"oiler-903a": 1}})
+        ]})}
+    )  # fmt: skip
+    _, threat, _, _ = compile_tables(build_setup(lone, CATALOG))
+    assert threat.auto_salvo[0, 0] <= 4  # one oiler: a few missiles are the most efficient
+    run = run_campaign(auto, CATALOG, replications=200)
+    assert run.metrics()["red_ships_out_of_action"]["mean"] > 0

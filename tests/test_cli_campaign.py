@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -264,3 +265,19 @@ def test_tables_say_which_red_model_ran():
     assert result.exit_code == 0, result.output
     assert "counter-force on, 12 h warning" in result.stdout
     assert "land-attack missiles do not engage ships" in result.stdout
+
+
+def test_every_metric_has_a_row_and_a_label():
+    from nansei.campaign import METRICS as ENGINE_METRICS
+    from nansei.cli.campaign import DISPLAY, LABELS
+
+    assert sorted(DISPLAY) == sorted(ENGINE_METRICS) == sorted(LABELS)
+
+
+def test_auto_salvo_example_runs():
+    example = (
+        Path(__file__).resolve().parents[1] / "examples" / "campaign" / "miyako-auto-salvo.yaml"
+    )
+    result = run("campaign", str(example), "--reps", "50", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["metrics"]["red_ships_out_of_action"]["mean"] > 0

@@ -235,8 +235,21 @@ class Isr(_Strict):
     ] = Field(default=None, exclude=True)
 
 
+def _salvo_size(value: Any) -> Any:
+    """A salvo size is a whole number of missiles in [1, 1000] or ``auto``."""
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ValueError(f"must be a whole number of missiles in [1, 1000] or auto, got {value!r}")
+    return value
+
+
 class Doctrine(_Strict):
-    salvo_size: int = Field(ge=1, le=1000, description="missiles a unit fires per salvo")
+    salvo_size: Annotated[int | str, BeforeValidator(_salvo_size)] = Field(
+        description="missiles a unit fires per salvo, or auto: per group kind and missile "
+        "system, the size from AUTO_SALVO_SIZES with the most ships out of action per "
+        "missile against a fresh group (a table precomputed with the salvo engine)"
+    )
     coordination: Literal["independent", "coordinated"] = "independent"
     max_salvos_per_group: int | None = Field(
         default=None, ge=0, description="salvos fired at one group in its passage; null = no cap"

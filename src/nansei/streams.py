@@ -50,6 +50,7 @@ PURPOSES = {
     "exchange": 7,
     "dispersal": 8,
     "counterforce": 9,
+    "auto-salvo": 10,
 }
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)

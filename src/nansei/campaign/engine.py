@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from nansei.campaign.kernels import COLUMNS, run_chunk
-from nansei.campaign.phases import RULES, RedTable, ThreatTable, UnitTable
+from nansei.campaign.phases import RULES, RedTable, ThreatTable, UnitTable, out_per_missile
 from nansei.campaign.setup import ACQUISITION_SPACING_KM, CampaignSetup
 from nansei.combat.kernels import (
     AREA_CHANNELS,
@@ -32,13 +32,15 @@ from nansei.combat.kernels import (
     STAYING,
     pack_attack,
 )
-from nansei.streams import PURPOSES, purpose_key
+from nansei.streams import PURPOSES, new_stream, purpose_key
 
 __all__ = [
     "CHUNK_REPS",
     "COLUMNS",
     "INTEGER_COLUMNS",
     "METRICS",
+    "AUTO_SALVO_SIZES",
+    "auto_salvo_table",
     "compile_tables",
     "engaged_units",
     "run_replications",
@@ -185,6 +187,9 @@ def compile_tables(
         auxiliary=auxiliary,
         acquisition=acquisition,
         ship_f_system=ship_f_system,
+        auto_salvo=auto_salvo_table(setup, ship_f, ship_i, fleet, ship_f_system)
+        if setup.doctrine.salvo_size == "auto"
+        else np.zeros((kinds, len(setup.systems)), dtype=np.int64),
     )
     red = _red_table(setup, site_ids)
 
@@ -194,7 +199,7 @@ def compile_tables(
         "days": setup.days,
         "horizon_h": setup.horizon_h,
         "cue_rate_per_h": setup.cue_rate_per_h,
-        "salvo_size": doctrine.salvo_size,
+        "salvo_size": -1.0 if doctrine.salvo_size == "auto" else doctrine.salvo_size,
         "coordinated": 1.0 if doctrine.coordination == "coordinated" else 0.0,
         "max_salvos": -1.0
         if doctrine.max_salvos_per_group is None
@@ -243,6 +248,36 @@ def _red_table(setup: CampaignSetup, site_ids: list[str]) -> RedTable:
     return RedTable(
         site_f, site_i, site_fleet, pack_attack(red.reliability, 1.0, red.p_kill, "uniform")
     )
+
+
+#: The salvo sizes doctrine ``auto`` chooses from, and the salvos per size behind the table.
+AUTO_SALVO_SIZES = (2, 4, 6, 8, 12, 16, 24, 32, 48)
+AUTO_SALVO_REPS = 4000
+
+
+def auto_salvo_table(setup, ship_f, ship_i, fleet, ship_f_system) -> np.ndarray:
+    """Doctrine ``auto``: per group kind and missile system, the size in
+    :data:`AUTO_SALVO_SIZES` with the most ships out of action per missile in one salvo
+    at a fresh group (the salvo engine, :data:`AUTO_SALVO_REPS` salvos per size, its own
+    stream so the table is fixed by the setup). The ships' defences are those against
+    the system (active red) or the kind's; σ is the catalog's. Ties go to the smaller."""
+    table = np.zeros((len(setup.groups), len(setup.systems)), dtype=np.int64)
+    key = np.uint64(purpose_key(0, "auto-salvo"))
+    for k, group in enumerate(setup.groups):
+        ships = group.ships
+        for index, system in enumerate(setup.systems):
+            defences = ship_f_system[index, k] if ship_f_system.shape[0] else ship_f[k]
+            best, best_size = -1.0, AUTO_SALVO_SIZES[0]
+            for size in AUTO_SALVO_SIZES:
+                stream = new_stream(key, np.int64(k), np.int64(index), np.int64(size))
+                value = out_per_missile(
+                    stream, np.int64(size), system.attack, defences[:ships], fleet[k],
+                    ship_i[k, :ships], np.int64(AUTO_SALVO_REPS),
+                )  # fmt: skip
+                if value > best + 1e-12:
+                    best, best_size = value, size
+            table[k, index] = best_size
+    return table
 
 
 def _chunk_job(args) -> np.ndarray:

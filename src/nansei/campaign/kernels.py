@@ -45,6 +45,7 @@ from nansei.campaign.phases import (
     new_blue,
     out_of_action,
     salvo,
+    salvo_size,
     search,
     start_reloads,
     strike_wave,
@@ -211,7 +212,8 @@ def replicate(keys, rep, units, threat, red, rules, row):
                 continue
             if rules[COORDINATED] == 0:
                 complete_reloads(blue, shooter, t_h)
-                missiles = doctrine(blue, shooter, groups, g, rules)
+                size = salvo_size(threat, units, groups, g, shooter, rules)
+                missiles = doctrine(blue, shooter, groups, g, rules, size)
                 if missiles == 0:
                     continue
                 system = units.system[shooter]
@@ -236,7 +238,8 @@ def replicate(keys, rep, units, threat, red, rules, row):
                     wanted[u] = 0
                     if in_range(threat, groups, g, u, t_h):
                         complete_reloads(blue, u, t_h)
-                        wanted[u] = doctrine(blue, u, groups, g, rules)
+                        size = salvo_size(threat, units, groups, g, u, rules)
+                        wanted[u] = doctrine(blue, u, groups, g, rules, size)
                 for system in range(units.attack.shape[0]):
                     total = np.int64(0)
                     for u in range(unit_count):

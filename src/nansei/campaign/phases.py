@@ -58,9 +58,11 @@ UnitTable = namedtuple(
 ThreatTable = namedtuple(
     "ThreatTable",
     "rate_per_day speed_kmh length_km turn_back ships ship_f ship_i fleet "
-    "stretches stretch_count union union_count auxiliary acquisition ship_f_system",
+    "stretches stretch_count union union_count auxiliary acquisition ship_f_system "
+    "auto_salvo",
 )  # auxiliary (k, ships); active red: acquisition (k, U, stations), ship_f_system
-#    (systems, k, ships, columns): the ships' defences against each system
+#    (systems, k, ships, columns): the ships' defences against each system; auto_salvo
+#    (k, systems): the salvo size of doctrine ``auto`` (0: not auto)
 
 #: Active red: the blue sites red strikes, each as a one-"ship" fleet whose area layer
 #: is the site's island air defence (the salvo kernel's layer model), and red's attack.
@@ -312,8 +314,8 @@ def complete_reloads(blue, u, t_h):
 
 
 @njit(cache=True)
-def doctrine(blue, u, groups, g, rules):
-    """Phase 4. Missiles unit ``u`` fires at group ``g`` now: ``min(salvo size, ready,
+def doctrine(blue, u, groups, g, rules, size):
+    """Phase 4. Missiles unit ``u`` fires at group ``g`` now: ``min(size, ready,
     stock − reserve)``, or 0 when the group is out of the fight or at its salvo cap."""
     if groups.status[g] != EN_ROUTE:
         return 0
@@ -323,7 +325,30 @@ def doctrine(blue, u, groups, g, rules):
     for slot in range(blue.alive.shape[1]):
         if blue.alive[u, slot]:
             ready += blue.ready[u, slot]
-    return max(0, min(int(rules[SALVO_SIZE]), ready, stock(blue, u) - int(rules[RESERVE])))
+    return max(0, min(size, ready, stock(blue, u) - int(rules[RESERVE])))
+
+
+@njit(cache=True)
+def salvo_size(threat, units, groups, g, u, rules):
+    """The doctrine's salvo size for unit ``u`` at group ``g``: the scenario's, or with
+    ``auto`` (rule −1) the precomputed size for the group's kind and the unit's system."""
+    if rules[SALVO_SIZE] >= 1:
+        return int(rules[SALVO_SIZE])
+    return int(threat.auto_salvo[groups.kind[g], units.system[u]])
+
+
+@njit(cache=True)
+def out_per_missile(stream, missiles, attack, ship_f, fleet, ship_i, reps):
+    """Mean ships out of action per missile of one salvo of ``missiles`` at a fresh
+    fleet, over ``reps`` salvos drawn from ``stream`` (for the ``auto`` table)."""
+    state = np.zeros((ship_f.shape[0], 4), dtype=np.int64)
+    tally = np.zeros(9, dtype=np.int64)
+    total = 0
+    for _ in range(reps):
+        new_fleet_state(stream, ship_f, ship_i, state)
+        fire_salvo(stream, missiles, attack, ship_f, fleet, state, tally)
+        total += ship_f.shape[0] - ships_alive(state)
+    return total / (reps * missiles)
 
 
 @njit(cache=True)

@@ -163,7 +163,10 @@ def doctrine(setup: CampaignSetup, unit: Unit, group: Group, t_h: float) -> int:
         return 0
     ready = sum(launcher.ready for launcher in unit.launchers if launcher.alive)
     available = unit.stock() - setup.doctrine.reserve_missiles
-    return max(0, min(setup.doctrine.salvo_size, ready, available))
+    size = setup.doctrine.salvo_size
+    if size == "auto":
+        raise NotImplementedError("the reference runs fixed salvo sizes only")
+    return max(0, min(size, ready, available))
 
 
 def salvo(rand, setup: CampaignSetup, group: Group, missiles: int, system: int, tally) -> None:

@@ -18,7 +18,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from nansei.campaign import (
-    METRICS,
     CampaignRun,
     compare_postures,
     comparison_record,
@@ -44,6 +43,22 @@ LABELS = {
     "blue_missiles_lost_in_depots": "blue missiles lost in depots",
     "blue_ships_lost": "blue ships lost",
 }
+
+
+#: The order of the table rows: each breakdown under its total.
+DISPLAY = (
+    "red_ships_out_of_action",
+    "red_combatants_out_of_action",
+    "red_auxiliaries_out_of_action",
+    "groups_transited_fraction",
+    "groups_transited_undamaged_fraction",
+    "blue_missiles_fired",
+    "blue_launchers_lost",
+    "blue_launchers_lost_counterforce",
+    "blue_missiles_lost_in_depots",
+    "blue_ships_lost",
+    "magazine_exhausted_day",
+)
 
 
 def _red_line(red: Mapping[str, Any]) -> str:
@@ -183,7 +198,7 @@ def _check_out(out: Path | None) -> None:
 def _fmt(value: Any, metric: str) -> str:
     if value is None:
         return "—"
-    digits = 3 if metric == "groups_transited_fraction" else 2
+    digits = 3 if metric.endswith("_fraction") else 2
     return f"{value:.{digits}f}"
 
 
@@ -219,7 +234,7 @@ def print_run(run: CampaignRun) -> None:
     )
     for column in ("metric", "mean", "95% CI of mean", "p10", "p50", "p90"):
         table.add_column(column, justify="left" if column == "metric" else "right")
-    for name in METRICS:
+    for name in DISPLAY:
         summary = record["metrics"][name]
         ci = summary["ci95"]
         table.add_row(
@@ -246,7 +261,7 @@ def print_comparison(record: Mapping[str, Any]) -> None:
     table.add_column("metric")
     for year in years:
         table.add_column(year, justify="right")
-    for name in METRICS:
+    for name in DISPLAY:
         table.add_row(LABELS[name], *(_cell(years[y]["metrics"][name], name) for y in years))
     table.add_row(
         "units in reach", *(str(len(years[y]["units_engaged"])) for y in years), style="dim"
