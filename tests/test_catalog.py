@@ -418,7 +418,7 @@ def test_rule_unknown_field_and_missing_field(tmp_path):
     """,
     )
     assert any("sites[0].colour" in p and "unknown field" in p for p in found), found
-    assert any("sites[1].name" in p and "Field required" in p for p in found), found
+    assert any("sites[1].name" in p and "required field is missing" in p for p in found), found
 
 
 def test_rule_unknown_entity_kind(tmp_path):
@@ -489,7 +489,8 @@ def test_rule_parameter_without_basis(tmp_path):
         entities:
           - id: survival
             params:
-              new_thing: {value: 1, low: 0, high: 2, unit: h, sources: [nansei-assumption]}
+              new_thing: {new: true, value: 1, low: 0, high: 2, unit: h,
+                          sources: [nansei-assumption]}
     """,
     )
     assert any("p.yaml: entities[0].params.new_thing.basis" in p for p in found), found
@@ -503,10 +504,11 @@ def test_rule_basis_must_be_backed(tmp_path):
         entities:
           - id: survival
             params:
-              a: {value: 1, low: 0, high: 2, unit: h, basis: sourced, sources: [nansei-assumption]}
-              b: {value: 1, low: 0, high: 2, unit: h, basis: assumption,
+              a: {new: true, value: 1, low: 0, high: 2, unit: h, basis: sourced,
                   sources: [nansei-assumption]}
-              c: {value: 1, low: 0, high: 2, unit: h, basis: derived, formula: "x * y",
+              b: {new: true, value: 1, low: 0, high: 2, unit: h, basis: assumption,
+                  sources: [nansei-assumption]}
+              c: {new: true, value: 1, low: 0, high: 2, unit: h, basis: derived, formula: "x * y",
                   inputs: [survival.dwell_h, survival.no_such], sources: [nansei-assumption]}
     """,
     )

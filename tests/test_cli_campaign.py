@@ -246,7 +246,7 @@ def test_bundled_default_scenario_exists():
 @pytest.mark.parametrize(
     ("red", "fragments"),
     [
-        ({"counterforce": True, "warning_h": -3}, ("red.warning_h", "greater than or equal to 0")),
+        ({"counterforce": True, "warning_h": -3}, ("red.warning_h", "must be >= 0")),
         ({"counterforce": True, "maritime_strike": ["tomahawk-blok-v"]},
          ("red.maritime_strike[0]", "tomahawk-block-v")),
         ({"counterforce": "perhaps"}, ("red.counterforce",)),

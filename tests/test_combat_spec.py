@@ -224,7 +224,7 @@ def test_negative_count(catalog):
     document["sides"]["red"]["units"][0]["count"] = -1
     problems = problems_of(document, catalog)
     assert list(problems) == ["sides.red.units[0].count"]
-    assert "greater than or equal to 1" in problems["sides.red.units[0].count"]
+    assert "must be >= 1, got -1" in problems["sides.red.units[0].count"]
 
 
 @pytest.mark.parametrize("field", ["scouting", "readiness", "reliability", "p_hit"])

@@ -1,3 +1,3 @@
-from nansei.cli import main
+from nansei.entry import main
 
 main()

@@ -23,7 +23,6 @@ parameter ids) or ``assumption`` (an assumption source cited and the reasoning i
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 import math
@@ -36,14 +35,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from nansei.io import InputError, parse_yaml, read_input
+from nansei.problems import (
+    NanseiError,
+    Pair,
+    Problem,
+    StrictModel,
+    did_you_mean,
+    problems_from_validation,
+    suggest,
 )
 
 #: The fixed vocabulary of units a parameter may carry.
@@ -94,10 +96,6 @@ ENTITY_KINDS: frozenset[str] = frozenset(
 SECTIONS = ("sources", "entities", "sites", "gates", "postures", "budget_series")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 #: How a parameter's value is known.
 BASES = ("sourced", "derived", "assumption")
 #: What a source is: something published a reader can find, or a modelling assumption.
@@ -107,7 +105,7 @@ _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
 
 
-class Source(_Strict):
+class Source(StrictModel):
     """A public source (``kind: publication``) or a named modelling assumption."""
 
     id: str
@@ -153,7 +151,7 @@ class Source(_Strict):
         return out
 
 
-class Param(_Strict):
+class Param(StrictModel):
     """One sourced number with its plausible range, in ``unit``."""
 
     value: float
@@ -190,7 +188,7 @@ class Param(_Strict):
         return None
 
 
-class Entity(_Strict):
+class Entity(StrictModel):
     """A system, force element or set of priors, holding named parameters."""
 
     id: str
@@ -208,7 +206,7 @@ class Entity(_Strict):
         return kind
 
 
-class Site(_Strict):
+class Site(StrictModel):
     id: str
     name: str
     kind: Literal["garrison", "place", "base"]
@@ -218,12 +216,12 @@ class Site(_Strict):
     note: str = ""
 
 
-class Gate(_Strict):
+class Gate(StrictModel):
     """A named strait or gap as a polyline of (lat, lon) points, degrees."""
 
     id: str
     name: str
-    points: list[tuple[float, float]] = Field(min_length=2)
+    points: list[Pair] = Field(min_length=2)
     sources: list[str] = Field(min_length=1)
     note: str = ""
 
@@ -242,7 +240,7 @@ class Gate(_Strict):
 COMPANY_PARAMS = ("launchers", "missiles_per_launcher", "reload_stock")
 
 
-class PostureUnit(_Strict):
+class PostureUnit(StrictModel):
     """One unit of a dated posture. Its launchers, missiles per launcher and reload stock
     come from its ``company`` entity (times ``companies``), unless given explicitly;
     :func:`nansei.posture.resolve_posture` turns it into numbers."""
@@ -273,7 +271,7 @@ class PostureUnit(_Strict):
         return self
 
 
-class Posture(_Strict):
+class Posture(StrictModel):
     year: int = Field(ge=1945, le=2100)
     label: str
     status: Literal["observed", "planned"] = "observed"
@@ -281,13 +279,13 @@ class Posture(_Strict):
     units: list[PostureUnit]
 
 
-class BudgetPoint(_Strict):
+class BudgetPoint(StrictModel):
     year: int
     value: float
     sources: list[str] = Field(min_length=1)
 
 
-class BudgetSeries(_Strict):
+class BudgetSeries(StrictModel):
     id: str
     definition: str
     unit: str
@@ -316,42 +314,27 @@ _MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the catalog: where (file, field path) and what."""
-
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
-
-
-class CatalogError(Exception):
+class CatalogError(NanseiError):
     """The catalog (bundled or layered) did not validate; ``problems`` lists why."""
 
+    what = "catalog"
+
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(problems)
 
 
-class UnknownIdError(KeyError):
+class UnknownIdError(NanseiError, KeyError):
     """An id, year or name that the catalog does not hold, with close matches."""
 
     def __init__(self, what: str, wanted: object, known: list[str]):
-        self.what, self.wanted, self.known = what, wanted, known
-        self.suggestions = difflib.get_close_matches(str(wanted), known, n=5, cutoff=0.5)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        message = f"unknown {self.what} {self.wanted!r}"
+        self.what_kind, self.wanted, self.known = what, wanted, known
+        self.suggestions = suggest(wanted, known, n=5)
+        message = f"unknown {what} {str(wanted)!r}"
         if self.suggestions:
             message += f"; did you mean: {', '.join(self.suggestions)}?"
-        if len(self.known) <= 12:
-            message += f" (known: {', '.join(self.known)})"
-        return message
+        if len(known) <= 12:
+            message += f" (known: {', '.join(known)})"
+        super().__init__([Problem("", "", message)])
 
 
 @dataclass(frozen=True)
@@ -493,17 +476,37 @@ def bundled_dir() -> Path:
     return Path(str(resources.files("nansei") / "data"))
 
 
+_BUNDLED_DOCS: list[tuple[str, dict[str, Any]]] | None = None
+
+
 def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
+    """The parsed files of one layer. The bundled layer is parsed once per process (it
+    ships with the package; the parsed documents are never modified)."""
+    global _BUNDLED_DOCS
+    if directory == bundled_dir():
+        if _BUNDLED_DOCS is None:
+            found: list[Problem] = []
+            docs = _read_layer(directory, found)
+            if found:
+                problems.extend(found)
+                return docs
+            _BUNDLED_DOCS = docs
+        return _BUNDLED_DOCS
+    return _read_layer(directory, problems)
+
+
+def _read_layer(directory: Path, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
     docs: list[tuple[str, dict[str, Any]]] = []
     if not directory.is_dir():
         problems.append(Problem(str(directory), "", "catalog directory does not exist"))
         return docs
-    for path in sorted(directory.glob("*.y*ml")):
+    paths = sorted(path for path in directory.iterdir() if path.suffix.lower() in (".yaml", ".yml"))
+    for path in paths:
         label = str(path) if directory != bundled_dir() else path.name
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problems.append(Problem(label, "", f"not valid YAML: {_one_line(exc)}"))
+            doc = parse_yaml(read_input(path, label), label)
+        except InputError as exc:
+            problems.extend(exc.problems)
             continue
         if doc is None:
             continue
@@ -523,21 +526,60 @@ def _read_yaml_dir(directory: Path, problems: list[Problem]) -> list[tuple[str, 
     return docs
 
 
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
-
-
 def _key_of(section: str, record: dict[str, Any]) -> Any:
     return record.get("year") if section == "postures" else record.get("id")
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any], section: str) -> dict[str, Any]:
+def _merge(
+    base: dict[str, Any],
+    over: dict[str, Any],
+    section: str,
+    where: tuple[str, str],
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """``over`` (an overlay record) merged into ``base`` (the record it extends).
+
+    An entity's parameters merge field by field. A parameter the base entity does not
+    have is a typo unless the overlay marks it ``new: true``; an entity's ``kind`` cannot
+    change (its parameters would no longer mean what the models read them as).
+    """
+    label, path = where
     merged = copy.deepcopy(base)
     for key, value in over.items():
-        if section == "entities" and key == "params" and isinstance(value, dict):
+        if section == "entities" and key == "kind" and value != base.get("kind"):
+            problems.append(
+                Problem(
+                    label,
+                    f"{path}.kind",
+                    f"an overlay cannot change {base.get('id')!r} from kind "
+                    f"{base.get('kind')!r} to {value!r}; give it a new id instead",
+                )
+            )
+        elif section == "entities" and key == "params" and isinstance(value, dict):
             params = merged.setdefault("params", {})
             for name, fields in value.items():
-                if isinstance(fields, dict) and isinstance(params.get(name), dict):
+                declared_new = isinstance(fields, dict) and fields.get("new") is True
+                if declared_new:
+                    fields = {k: v for k, v in fields.items() if k != "new"}
+                if name in params and declared_new:
+                    problems.append(
+                        Problem(
+                            label,
+                            f"{path}.params.{name}",
+                            f"marked new, but {base.get('id')!r} already has it; drop new: true",
+                        )
+                    )
+                elif name not in params and not declared_new:
+                    problems.append(
+                        Problem(
+                            label,
+                            f"{path}.params.{name}",
+                            f"{base.get('id')!r} has no parameter {str(name)!r}"
+                            + did_you_mean(name, params)
+                            + " (to add one, give it new: true and every field)",
+                        )
+                    )
+                elif isinstance(fields, dict) and isinstance(params.get(name), dict):
                     params[name] = {**params[name], **fields}
                 else:
                     params[name] = fields
@@ -572,9 +614,16 @@ def _collect(
                         problems.append(Problem(label, path, "must be a mapping"))
                         continue
                     key = _key_of(section, record)
+                    field_name = "year" if section == "postures" else "id"
                     if key is None:
-                        field_name = "year" if section == "postures" else "id"
                         problems.append(Problem(label, f"{path}.{field_name}", "field required"))
+                        continue
+                    wanted = int if section == "postures" else str
+                    if not isinstance(key, wanted) or isinstance(key, bool):
+                        kind = "a whole number" if wanted is int else "text"
+                        problems.append(
+                            Problem(label, f"{path}.{field_name}", f"must be {kind}, got {key!r}")
+                        )
                         continue
                     if (section, key) in seen_in_layer:
                         problems.append(
@@ -591,7 +640,8 @@ def _collect(
                         _note_overlay(label, path, key, base, record, overlaid, problems)
                     if layer_index > 0 and key in records[section]:
                         _, _, base = records[section][key]
-                        records[section][key] = (label, path, _merge(base, record, section))
+                        merged = _merge(base, record, section, (label, path), problems)
+                        records[section][key] = (label, path, merged)
                     else:
                         records[section][key] = (label, path, record)
     return records
@@ -627,17 +677,6 @@ def _note_overlay(
                 )
 
 
-def _pydantic_problems(label: str, path: str, exc: ValidationError) -> list[Problem]:
-    out = []
-    for error in exc.errors():
-        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field"
-        out.append(Problem(label, f"{path}{loc}", message))
-    return out
-
-
 def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel]]:
     built: dict[str, dict[Any, BaseModel]] = {s: {} for s in SECTIONS}
     where: dict[tuple[str, Any], tuple[str, str]] = {}
@@ -656,10 +695,10 @@ def _validate(records, problems: list[Problem]) -> dict[str, dict[Any, BaseModel
             try:
                 built[section][key] = model.model_validate(raw)
             except ValidationError as exc:
-                problems.extend(_pydantic_problems(label, path, exc))
+                problems.extend(problems_from_validation(exc, label, path))
                 if section == "entities":
                     _check_loose_params(label, path, raw, built["sources"], param_ids, problems)
-    _cross_check(built, where, problems, param_ids)
+    _cross_check(built, where, problems, param_ids, records)
     return built
 
 
@@ -698,14 +737,15 @@ def _check_loose_params(
                 )
 
 
-def _cross_check(built, where, problems: list[Problem], param_ids: set[str]) -> None:
+def _cross_check(built, where, problems: list[Problem], param_ids: set[str], records) -> None:
+    """References between records. A reference to a record that exists but failed its
+    own checks is not reported again (that record's problem is the one to fix)."""
     sources = built["sources"]
 
     def check_sources(label: str, path: str, ids: list[str]) -> None:
         for index, source_id in enumerate(ids):
-            if source_id not in sources:
-                close = difflib.get_close_matches(source_id, list(sources), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
+            if source_id not in sources and source_id not in records["sources"]:
+                hint = did_you_mean(source_id, sources)
                 problems.append(
                     Problem(
                         label, f"{path}.sources[{index}]", f"unknown source id {source_id!r}{hint}"
@@ -746,7 +786,9 @@ def _cross_check(built, where, problems: list[Problem], param_ids: set[str]) -> 
                 problems.append(Problem(label, f"{unit_path}.id", f"duplicate unit id {unit.id!r}"))
             unit_ids.add(unit.id)
             system = built["entities"].get(unit.system)
-            if system is None:
+            if system is None and unit.system in records["entities"]:
+                pass  # that entity's own problems are reported
+            elif system is None:
                 known = _known(built["entities"], "missile")
                 problems.append(
                     Problem(
@@ -765,7 +807,9 @@ def _cross_check(built, where, problems: list[Problem], param_ids: set[str]) -> 
                 )
             if unit.company is not None:
                 company = built["entities"].get(unit.company)
-                if company is None or company.kind != "company":
+                if company is None and unit.company in records["entities"]:
+                    pass  # that entity's own problems are reported
+                elif company is None or company.kind != "company":
                     problems.append(
                         Problem(
                             label,
@@ -785,9 +829,8 @@ def _cross_check(built, where, problems: list[Problem], param_ids: set[str]) -> 
                                     "give it explicitly",
                                 )
                             )
-            if unit.site not in built["sites"]:
-                close = difflib.get_close_matches(unit.site, list(built["sites"]), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
+            if unit.site not in built["sites"] and unit.site not in records["sites"]:
+                hint = did_you_mean(unit.site, built["sites"])
                 problems.append(
                     Problem(label, f"{unit_path}.site", f"unknown site {unit.site!r}{hint}")
                 )
@@ -813,8 +856,7 @@ def _basis_problems(
             out.append(("inputs", "basis 'derived' needs its input parameter ids"))
         for index, input_id in enumerate(param.inputs):
             if input_id == param_id or input_id not in param_ids:
-                close = difflib.get_close_matches(input_id, sorted(param_ids), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                hint = did_you_mean(input_id, sorted(param_ids))
                 out.append((f"inputs[{index}]", f"unknown parameter {input_id!r}{hint}"))
     return out
 

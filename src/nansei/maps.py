@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from nansei.catalog import Catalog
 from nansei.geo import Coverage, destination
 from nansei.geo.land import source_line
+from nansei.io import write_bytes
 from nansei.provenance import footer_text
 
 SEA = "#dde9f3"
@@ -45,18 +44,8 @@ GEOJSON_DECIMALS = 5  # ~1 m: far finer than anything the model resolves
 
 
 def _write_atomic(path: Path | str, data: bytes) -> None:
-    """Write bytes to ``path`` via a temporary file in the same directory and a rename."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write bytes to ``path`` all-or-nothing (:func:`nansei.io.write_bytes`)."""
+    write_bytes(path, data)
 
 
 def system_colours(catalog: Catalog) -> dict[str, str]:

@@ -15,27 +15,27 @@ files.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 
 from nansei.catalog import Catalog, CatalogError, UnknownIdError
+from nansei.io import InputError, parse_yaml, read_input
+from nansei.problems import (
+    NanseiError,
+    Pair,
+    Problem,
+    StrictModel,
+    did_you_mean,
+    problems_from_validation,
+    unknown,
+)
 
 __all__ = [
     "Doctrine",
@@ -45,7 +45,6 @@ __all__ = [
     "Red",
     "Scenario",
     "ScenarioError",
-    "ScenarioProblem",
     "Threat",
     "ThreatGroup",
     "bundled_scenarios",
@@ -58,38 +57,35 @@ __all__ = [
 ]
 
 
-# -- problems ------------------------------------------------------------------------
+# -- problems and bounds -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScenarioProblem:
-    """One thing wrong with a scenario: the field path and what."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class ScenarioError(ValueError):
+class ScenarioError(NanseiError, ValueError):
     """A scenario did not load or validate; ``problems`` lists each field path and why."""
 
-    def __init__(self, source: str, problems: list[ScenarioProblem]):
-        self.source = source
-        self.problems = problems
-        super().__init__(str(self))
-
-    #: What the failing document is, for the message's head.
     what = "scenario"
 
-    def __str__(self) -> str:
-        head = f"{self.what} {self.source}" if self.source else self.what
-        if len(self.problems) == 1:
-            return f"{head}: {self.problems[0]}"
-        return f"{head}: {len(self.problems)} problems:\n" + "\n".join(
-            f"  - {problem}" for problem in self.problems
-        )
+    def __init__(self, source: str, problems: list[Problem]):
+        super().__init__(problems, source)
+
+
+#: Bounds on what a scenario may ask for; docs/limits.md says why each is that number.
+MAX_REPLICATIONS = 10_000_000
+MAX_SEED = 2**63 - 1
+MAX_SHIPS_PER_CLASS = 100
+MAX_SHIPS_PER_GROUP = 200
+MAX_GROUPS = 50
+MAX_UNITS = 200
+MAX_LAUNCHERS = 1_000
+MAX_MISSILES_PER_LAUNCHER = 1_000
+MAX_STOCK = 100_000
+MAX_ARRIVALS_PER_DAY = 100.0
+#: Smallest non-zero arrival rate: one group in ~2,700 years. Smaller rates are zero in
+#: all but name, and the smallest floats (5e-324) broke the arrival sampler.
+MIN_ARRIVALS_PER_DAY = 1e-6
+#: Expected group arrivals per replication, Σ arrivals_per_day × days.
+MAX_EXPECTED_ARRIVALS = 1_000.0
+MAX_DAYS = 365.0
 
 
 # -- field types -----------------------------------------------------------------------
@@ -112,10 +108,10 @@ def _place(value: Any) -> Any:
             raise ValueError("a site id must not be empty")
         return value
     if isinstance(value, (list, tuple)) and len(value) == 2:
-        try:
-            lat, lon = float(value[0]), float(value[1])
-        except (TypeError, ValueError):
-            raise ValueError("must be a site id or [lat, lon] in degrees") from None
+        numbers = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(numbers) != 2 or not all(math.isfinite(v) for v in numbers):
+            raise ValueError("must be a site id or [lat, lon], two finite numbers in degrees")
+        lat, lon = float(numbers[0]), float(numbers[1])
         if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
             raise ValueError(f"[{lat:g}, {lon:g}] is outside lat [-90, 90] / lon [-180, 180]")
         return (lat, lon)
@@ -125,23 +121,21 @@ def _place(value: Any) -> Any:
 Place = Annotated[str | tuple[float, float], BeforeValidator(_place)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 # -- the schema ------------------------------------------------------------------------
 
 
-class ExplicitUnit(_Strict):
+class ExplicitUnit(StrictModel):
     """A posture unit written out in the scenario instead of taken from a catalog year."""
 
     id: str
     system: str = Field(description="catalog missile id (has range_km, reliability, p_hit)")
     site: str | None = Field(default=None, description="catalog site id")
-    position: tuple[float, float] | None = Field(default=None, description="[lat, lon], degrees")
-    launchers: int = Field(ge=0)
-    missiles_per_launcher: int = Field(ge=0)
-    reload_stock: int = Field(default=0, ge=0, description="missiles in the unit's depot")
+    position: Pair | None = Field(default=None, description="[lat, lon], degrees")
+    launchers: int = Field(ge=0, le=MAX_LAUNCHERS)
+    missiles_per_launcher: int = Field(ge=0, le=MAX_MISSILES_PER_LAUNCHER)
+    reload_stock: int = Field(
+        default=0, ge=0, le=MAX_STOCK, description="missiles in the unit's depot"
+    )
     platform: Literal["truck", "ship", "fixed"] = "truck"
 
     @model_validator(mode="after")
@@ -153,11 +147,11 @@ class ExplicitUnit(_Strict):
         return self
 
 
-class PostureSpec(_Strict):
+class PostureSpec(StrictModel):
     """Who defends: a catalog posture year, or explicit units."""
 
     year: int | None = None
-    units: list[ExplicitUnit] | None = None
+    units: list[ExplicitUnit] | None = Field(default=None, max_length=MAX_UNITS)
 
     @model_validator(mode="after")
     def _one_source(self) -> PostureSpec:
@@ -166,14 +160,16 @@ class PostureSpec(_Strict):
         return self
 
 
-class ThreatGroup(_Strict):
+class ThreatGroup(StrictModel):
     """One kind of surface action group and how often it comes."""
 
     id: str
-    composition: dict[str, Annotated[int, Field(ge=1)]] = Field(
+    composition: dict[str, Annotated[int, Field(ge=1, le=MAX_SHIPS_PER_CLASS)]] = Field(
         min_length=1, description="catalog ship-class id -> number of ships"
     )
-    arrivals_per_day: float = Field(ge=0, le=100, description="Poisson arrival rate, per day")
+    arrivals_per_day: float = Field(
+        ge=0, le=MAX_ARRIVALS_PER_DAY, description="Poisson arrival rate, per day"
+    )
     origin: Place
     gate: str = Field(description="catalog gate id the track crosses")
     crossing: Probability = Field(
@@ -189,9 +185,23 @@ class ThreatGroup(_Strict):
         "transit; null = presses on",
     )
 
+    @model_validator(mode="after")
+    def _group_size(self) -> ThreatGroup:
+        if 0 < self.arrivals_per_day < MIN_ARRIVALS_PER_DAY:
+            raise ValueError(
+                f"arrivals_per_day {self.arrivals_per_day:g} is below {MIN_ARRIVALS_PER_DAY:g} "
+                "(one group in ~2,700 years); use 0 for a group that never comes"
+            )
+        ships = sum(self.composition.values())
+        if ships > MAX_SHIPS_PER_GROUP:
+            raise ValueError(
+                f"composition has {ships} ships; a group holds at most {MAX_SHIPS_PER_GROUP}"
+            )
+        return self
 
-class Threat(_Strict):
-    groups: list[ThreatGroup] = Field(min_length=1)
+
+class Threat(StrictModel):
+    groups: list[ThreatGroup] = Field(min_length=1, max_length=MAX_GROUPS)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Threat:
@@ -213,7 +223,7 @@ def _retired(message: str) -> Callable[[Any], Any]:
     return refuse
 
 
-class Isr(_Strict):
+class Isr(StrictModel):
     cue_rate_per_h: float | None = Field(
         default=None,
         ge=0,
@@ -244,7 +254,7 @@ def _salvo_size(value: Any) -> Any:
     return value
 
 
-class Doctrine(_Strict):
+class Doctrine(StrictModel):
     salvo_size: Annotated[int | str, BeforeValidator(_salvo_size)] = Field(
         description="missiles a unit fires per salvo, or auto: per group kind and missile "
         "system, the size from AUTO_SALVO_SIZES with the most ships out of action per "
@@ -252,14 +262,17 @@ class Doctrine(_Strict):
     )
     coordination: Literal["independent", "coordinated"] = "independent"
     max_salvos_per_group: int | None = Field(
-        default=None, ge=0, description="salvos fired at one group in its passage; null = no cap"
+        default=None,
+        ge=0,
+        le=1000,
+        description="salvos fired at one group in its passage; null = no cap",
     )
     reserve_missiles: int = Field(
-        default=0, ge=0, description="missiles each unit keeps back (ready + depot)"
+        default=0, ge=0, le=MAX_STOCK, description="missiles each unit keeps back (ready + depot)"
     )
 
 
-class Red(_Strict):
+class Red(StrictModel):
     """What red does besides sailing (docs/campaign.md, "Red fights back").
 
     ``counterforce: false`` is the passive red of the earlier model, number for number:
@@ -290,7 +303,7 @@ class Red(_Strict):
     )
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     name: str
     description: str = ""
     posture: PostureSpec
@@ -298,7 +311,7 @@ class Scenario(_Strict):
     isr: Isr = Isr()
     doctrine: Doctrine
     red: Red = Red()
-    days: float = Field(gt=0, le=365, description="arrival window, days")
+    days: float = Field(gt=0, le=MAX_DAYS, description="arrival window, days")
     time_step_h: Annotated[
         None,
         BeforeValidator(
@@ -308,9 +321,20 @@ class Scenario(_Strict):
             )
         ),
     ] = Field(default=None, exclude=True)
-    replications: int = Field(default=1000, ge=1, le=10_000_000)
-    seed: int = Field(default=0, ge=0)
+    replications: int = Field(default=1000, ge=1, le=MAX_REPLICATIONS)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     overrides: dict[str, float] = Field(default_factory=dict, description="catalog id -> value")
+
+    @model_validator(mode="after")
+    def _expected_arrivals(self) -> Scenario:
+        expected = sum(group.arrivals_per_day for group in self.threat.groups) * self.days
+        if expected > MAX_EXPECTED_ARRIVALS:
+            raise ValueError(
+                f"threat.groups: arrivals_per_day × days gives {expected:,.0f} expected "
+                f"group arrivals per replication; at most {MAX_EXPECTED_ARRIVALS:,.0f} "
+                "(lower arrivals_per_day or days)"
+            )
+        return self
 
     def with_year(self, year: int) -> Scenario:
         """The same scenario defended by the catalog posture of ``year``."""
@@ -326,7 +350,10 @@ class Scenario(_Strict):
             update["replications"] = int(replications)
         if seed is not None:
             update["seed"] = int(seed)
-        return self.model_validate({**self.model_dump(), **update})
+        try:
+            return self.model_validate({**self.model_dump(), **update})
+        except ValidationError as error:
+            raise ScenarioError("", problems_from_validation(error)) from None
 
 
 # -- hashing ---------------------------------------------------------------------------
@@ -350,58 +377,30 @@ def scenario_hash(scenario: Scenario) -> str:
 # -- loading ---------------------------------------------------------------------------
 
 
-def _path_of(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part == "str" or str(part).startswith(("function-", "tuple[")):
-            continue  # pydantic's names for validator and union branches, not field names
-        else:
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def problems_from(
-    error: ValidationError, path_of: Callable[[tuple[Any, ...]], str] = _path_of
-) -> list[ScenarioProblem]:
-    """pydantic's errors as problems with field paths and plain messages, without repeats."""
-    problems: list[ScenarioProblem] = []
-    for item in error.errors():
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif item["type"] == "missing":
-            message = "required field is missing"
-        elif item["type"] == "finite_number":
-            message = "must be a finite number"
-        problem = ScenarioProblem(path_of(item["loc"]), message)
-        if problem not in problems:
-            problems.append(problem)
-    return problems
-
-
 def scenario_from_mapping(document: Any, source: str = "") -> Scenario:
     """Validate a parsed document against the schema; :class:`ScenarioError` otherwise."""
     if not isinstance(document, Mapping):
         kind = "empty" if document is None else type(document).__name__
         raise ScenarioError(
-            source, [ScenarioProblem("", f"top level must be a mapping of fields, not {kind}")]
+            source, [Problem.at("", f"top level must be a mapping of fields, not {kind}")]
         )
     try:
         return Scenario.model_validate(dict(document))
     except ValidationError as error:
-        raise ScenarioError(source, problems_from(error)) from None
+        raise ScenarioError(source, problems_from_validation(error)) from None
+
+
+def _without_file(problems: list[Problem]) -> list[Problem]:
+    return [Problem.at(p.path, p.message) for p in problems]
 
 
 def parse_scenario(text: str, source: str = "") -> Scenario:
-    """A scenario from YAML text (``yaml.safe_load``)."""
+    """A scenario from YAML text (:func:`nansei.io.parse_yaml`: safe types, no duplicate
+    keys, size and nesting limits)."""
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ScenarioError(
-            source, [ScenarioProblem("", "not valid YAML: " + " ".join(str(error).split()))]
-        ) from None
+        document = parse_yaml(text)
+    except InputError as error:
+        raise ScenarioError(source, _without_file(error.problems)) from None
     return scenario_from_mapping(document, source)
 
 
@@ -426,12 +425,13 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     stem = path.name.removesuffix(".yaml").removesuffix(".yml")
     if path.parent == Path(".") and stem in bundled:
         return bundled[stem]
-    close = difflib.get_close_matches(stem, list(bundled), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    if path.exists() or path.is_symlink():
+        return path  # read_input says what is wrong: a directory, device or dangling link
+    hint = did_you_mean(stem, bundled)
     known = f" (bundled: {', '.join(bundled)})" if bundled else ""
     raise ScenarioError(
         str(name_or_path),
-        [ScenarioProblem("", f"no such file and no bundled scenario of that name{hint}{known}")],
+        [Problem.at("", f"no such file and no bundled scenario of that name{hint}{known}")],
     )
 
 
@@ -441,23 +441,13 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     path = resolve_scenario_path(name_or_path)
     label = path.name if path.parent == _scenarios_dir() else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(label, [ScenarioProblem("", f"cannot read: {error}")]) from None
+        text = read_input(path, label)
+    except InputError as error:
+        raise ScenarioError(label, _without_file(error.problems)) from None
     return parse_scenario(text, label)
 
 
 # -- references into the catalog -------------------------------------------------------
-
-
-def _unknown(what: str, wanted: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
-    message = f"unknown {what} {wanted!r}"
-    if close:
-        message += f"; did you mean {', '.join(close)}?"
-    elif len(known) <= 12:
-        message += f" (known: {', '.join(known)})"
-    return message
 
 
 def _kind_ids(catalog: Catalog, kind: str) -> list[str]:
@@ -474,7 +464,7 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
     year, system, site, gate or ship class; an override id that does not exist (with
     the closest ids) or a value outside that parameter's ``[low, high]``.
     """
-    problems: list[ScenarioProblem] = []
+    problems: list[Problem] = []
     sites = sorted(catalog.sites)
     missiles = [
         eid
@@ -485,7 +475,7 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
     if posture.year is not None and posture.year not in catalog.postures:
         known = [str(year) for year in catalog.postures]
         problems.append(
-            ScenarioProblem(
+            Problem.at(
                 "posture.year",
                 f"unknown posture year {posture.year} (known: {', '.join(known)})",
             )
@@ -493,18 +483,18 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
     for index, unit in enumerate(posture.units or []):
         path = f"posture.units[{index}]"
         if unit.system not in missiles:
-            message = _unknown("missile system", unit.system, missiles)
+            message = unknown("missile system", unit.system, missiles)
             if unit.system in catalog.entities:
                 message = (
                     f"{unit.system!r} is not a missile with {', '.join(_MISSILE_PARAMS)} "
                     f"(missiles: {', '.join(missiles)})"
                 )
-            problems.append(ScenarioProblem(f"{path}.system", message))
+            problems.append(Problem.at(f"{path}.system", message))
         if unit.site is not None and unit.site not in catalog.sites:
-            problems.append(ScenarioProblem(f"{path}.site", _unknown("site", unit.site, sites)))
+            problems.append(Problem.at(f"{path}.site", unknown("site", unit.site, sites)))
     unit_ids = [unit.id for unit in posture.units or []]
     for duplicate in sorted({u for u in unit_ids if unit_ids.count(u) > 1}):
-        problems.append(ScenarioProblem("posture.units", f"duplicate unit id {duplicate!r}"))
+        problems.append(Problem.at("posture.units", f"duplicate unit id {duplicate!r}"))
 
     classes = _kind_ids(catalog, "ship-class")
     for index, group in enumerate(scenario.threat.groups):
@@ -512,26 +502,24 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
         for class_id in group.composition:
             if class_id not in classes:
                 problems.append(
-                    ScenarioProblem(
-                        f"{path}.composition.{class_id}", _unknown("ship class", class_id, classes)
+                    Problem.at(
+                        f"{path}.composition.{class_id}", unknown("ship class", class_id, classes)
                     )
                 )
         if group.gate not in catalog.gates:
             problems.append(
-                ScenarioProblem(f"{path}.gate", _unknown("gate", group.gate, sorted(catalog.gates)))
+                Problem.at(f"{path}.gate", unknown("gate", group.gate, sorted(catalog.gates)))
             )
         for field_name in ("origin", "destination"):
             place = getattr(group, field_name)
             if isinstance(place, str) and place not in catalog.sites:
-                problems.append(
-                    ScenarioProblem(f"{path}.{field_name}", _unknown("site", place, sites))
-                )
+                problems.append(Problem.at(f"{path}.{field_name}", unknown("site", place, sites)))
 
     for index, system in enumerate(scenario.red.maritime_strike):
         if system not in missiles:
             problems.append(
-                ScenarioProblem(
-                    f"red.maritime_strike[{index}]", _unknown("missile system", system, missiles)
+                Problem.at(
+                    f"red.maritime_strike[{index}]", unknown("missile system", system, missiles)
                 )
             )
     effective = catalog
@@ -539,16 +527,18 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
         try:
             catalog.param(param_id)
         except UnknownIdError as error:
-            close = f"; did you mean {', '.join(error.suggestions)}?" if error.suggestions else ""
             problems.append(
-                ScenarioProblem(f"overrides.{param_id}", f"unknown catalog parameter{close}")
+                Problem.at(
+                    f"overrides.{param_id}",
+                    "unknown catalog parameter" + did_you_mean(param_id, error.known),
+                )
             )
     if not problems and scenario.overrides:
         try:
             effective = catalog.with_overrides(scenario.overrides)
         except CatalogError as error:
             problems.extend(
-                ScenarioProblem(f"overrides.{problem.path}", problem.message)
+                Problem.at(f"overrides.{problem.path}", problem.message)
                 for problem in error.problems
             )
     if problems:

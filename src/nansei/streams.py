@@ -83,14 +83,18 @@ def _mix_gamma(z):
     z = (z ^ (z >> uint64(33))) * _G1
     z = (z ^ (z >> uint64(33))) * _G2
     z = (z ^ (z >> uint64(33))) | _ONE
-    flips = z ^ (z >> _ONE)
-    count = 0
-    while flips:
-        flips &= flips - _ONE
-        count += 1
-    if count < 24:
+    if _popcount(z ^ (z >> _ONE)) < 24:
         z ^= _ALTERNATE
     return z
+
+
+@njit(cache=True, inline="always")
+def _popcount(x):
+    """Set bits of a 64-bit word (the SWAR count, Hacker's Delight §5-1)."""
+    x = x - ((x >> _ONE) & uint64(0x5555555555555555))
+    x = (x & uint64(0x3333333333333333)) + ((x >> uint64(2)) & uint64(0x3333333333333333))
+    x = (x + (x >> uint64(4))) & uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * uint64(0x0101010101010101)) >> uint64(56)
 
 
 @njit(cache=True)

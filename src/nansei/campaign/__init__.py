@@ -19,7 +19,8 @@ from nansei.campaign.engine import CHUNK_REPS, COLUMNS, METRICS, engaged_units, 
 from nansei.campaign.setup import CampaignSetup, build_setup
 from nansei.campaign.summary import summarize
 from nansei.catalog import COMPANY_PARAMS, Catalog
-from nansei.scenario import Scenario, ScenarioError, ScenarioProblem
+from nansei.problems import Problem
+from nansei.scenario import Scenario, ScenarioError
 
 __all__ = [
     "CHUNK_REPS",
@@ -151,7 +152,7 @@ def check_overrides_read(
     setups = list(setups)
     read = set().union(*(setup.params for setup in setups)) if setups else set()
     problems = [
-        ScenarioProblem(
+        Problem.at(
             f"overrides.{param_id}",
             f"not read by this run (no unit, group or rule in it uses {param_id}); "
             f"read by: {_users(catalog, param_id)}",

@@ -14,7 +14,6 @@ from typing import Annotated, Any, NoReturn
 
 import numpy as np
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from nansei.campaign import (
@@ -25,9 +24,17 @@ from nansei.campaign import (
 )
 from nansei.catalog import Catalog
 from nansei.cli import common
+from nansei.io import OutputError, check_output_directory, output_directory
 from nansei.provenance import assumption_parameters, build_provenance, parquet_metadata
-from nansei.results import write_json, write_parquet
-from nansei.scenario import Scenario, ScenarioError, load_scenario
+from nansei.results import RESULT_FILES, write_json, write_parquet
+from nansei.scenario import (
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+)
+from nansei.workload import WorkloadError, campaign_workload, check_workload
 
 #: How each metric is labelled in tables.
 LABELS = {
@@ -82,10 +89,17 @@ ScenarioArg = Annotated[
     ),
 ]
 RepsOpt = Annotated[
-    int | None, typer.Option("--reps", min=1, help="Replications (default: the scenario's).")
+    int | None,
+    typer.Option(
+        "--reps",
+        min=1,
+        max=MAX_REPLICATIONS,
+        help="Replications (default: the scenario's); 1..10,000,000.",
+    ),
 ]
 SeedOpt = Annotated[
-    int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's).")
+    int | None,
+    typer.Option("--seed", min=0, max=MAX_SEED, help="Seed (default: the scenario's); >= 0."),
 ]
 SetOpt = Annotated[
     list[str] | None,
@@ -96,16 +110,26 @@ SetOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 OutOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--out",
-        help="Directory for replications.parquet (one row per replication) and summary.json.",
-        file_okay=False,
+        help="Directory for replications.parquet (one row per replication) and summary.json; "
+        "written whole or not at all, replacing only a previous result.",
     ),
 ]
 WorkersOpt = Annotated[
     int,
-    typer.Option("--workers", min=1, help="Processes; the numbers do not depend on it."),
+    typer.Option(
+        "--workers",
+        help=f"Processes, 1..{common.MAX_WORKERS} (4 per core); the numbers do not depend on it.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Run even if the work or memory estimate is over its limit (docs/limits.md).",
+    ),
 ]
 
 
@@ -113,8 +137,7 @@ WorkersOpt = Annotated[
 
 
 def _fail(message: str) -> NoReturn:
-    """``common.fail`` with rich markup escaped: messages quote ``[low, high]`` and ``[0]``."""
-    common.fail(escape(message))
+    common.fail(message)
 
 
 def _load(name: str) -> Scenario:
@@ -158,10 +181,12 @@ def _explain(error: ScenarioError, sets: Mapping[str, float], year_option: str |
             from_options.append(f"{year_option}: {problem.message}")
         else:
             from_file.append(problem)
-    if not from_file:
-        return "\n".join(from_options)
-    rest = str(ScenarioError(error.source, from_file))
-    return "\n".join([*from_options, rest])
+    if not from_file and len(from_options) == 1:
+        return from_options[0]
+    if not from_options:
+        return str(ScenarioError(error.source, from_file))
+    lines = [*from_options, *(str(problem) for problem in from_file)]
+    return f"{len(lines)} problems:\n" + "\n".join(f"  - {line}" for line in lines)
 
 
 def parse_years(text: str, catalog: Catalog) -> list[int]:
@@ -184,9 +209,33 @@ def parse_years(text: str, catalog: Catalog) -> list[int]:
     return years
 
 
-def _check_out(out: Path | None) -> None:
-    if out is not None and out.exists() and not out.is_dir():
-        _fail(f"--out {out}: exists and is not a directory")
+def _check_run(
+    scenario: Scenario,
+    reps: int | None,
+    years: int,
+    out_text: str | None,
+    workers: int,
+    force: bool,
+) -> Path | None:
+    """Everything about the run itself, before any work: workers, the output directory
+    (writable, free space) and the work and memory estimate (``--force`` skips it).
+    Returns the ``--out`` path."""
+    common.check_workers(workers)
+    if out_text is not None and not out_text.strip():
+        _fail("--out '': give a directory name")
+    out = None if out_text is None else Path(out_text)
+    groups = [(g.arrivals_per_day, sum(g.composition.values())) for g in scenario.threat.groups]
+    replications = reps if reps is not None else scenario.replications
+    workload = campaign_workload(
+        groups, scenario.days, replications, years, writes_table=out is not None
+    )
+    try:
+        if out is not None:
+            check_output_directory(out, "--out", RESULT_FILES, workload.output_bytes)
+        check_workload(workload, force)
+    except (OutputError, WorkloadError) as error:
+        _fail(str(error))
+    return out
 
 
 # -- progress ------------------------------------------------------------------------------
@@ -272,11 +321,10 @@ def print_comparison(record: Mapping[str, Any]) -> None:
 
 
 def _write(out: Path, table: Mapping[str, np.ndarray], summary: Mapping[str, Any], meta) -> None:
-    try:
-        write_parquet(out / "replications.parquet", table, metadata=meta)
-        write_json(out / "summary.json", summary)
-    except OSError as error:
-        _fail(f"--out {out}: cannot write: {error.strerror or error}")
+    """The result directory, whole or not at all (:func:`nansei.io.output_directory`)."""
+    with output_directory(out, "--out", RESULT_FILES) as staging:
+        write_parquet(staging / "replications.parquet", table, metadata=meta)
+        write_json(staging / "summary.json", summary)
 
 
 # -- commands --------------------------------------------------------------------------
@@ -287,27 +335,30 @@ def campaign(
     reps: RepsOpt = None,
     seed: SeedOpt = None,
     year: Annotated[
-        int | None, typer.Option("--year", help="Posture year (default: the scenario's).")
+        str | None, typer.Option("--year", help="Posture year (default: the scenario's).")
     ] = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
     out: OutOpt = None,
     workers: WorkersOpt = 1,
+    force: ForceOpt = False,
 ) -> None:
     """Run a campaign: groups transit, cued units fire, trucks scoot, magazines run down."""
     catalog = common.catalog()
     loaded = _load(scenario)
     overrides = parse_sets(set_)
-    _check_out(out)
+    year_number = None if year is None else common.parse_year(year, known=catalog.postures)
+    out_path = _check_run(loaded, reps, 1, out, workers, force)
     total = reps if reps is not None else loaded.replications
     try:
         with common.progress_bar() as progress:
-            label = f"posture {year if year is not None else loaded.posture.year or 'units'}"
+            shown = year_number if year_number is not None else loaded.posture.year
+            label = f"posture {shown or 'units'}"
             task = progress.add_task(label, total=total)
             run = run_campaign(
                 loaded,
                 catalog,
-                year=year,
+                year=year_number,
                 replications=reps,
                 seed=seed,
                 overrides=overrides,
@@ -321,7 +372,7 @@ def campaign(
     record["provenance"] = _provenance(run, catalog)
     meta = {"scenario": record["scenario"], "scenario_hash": record["scenario_hash"]}
     meta.update(parquet_metadata(record["provenance"]))
-    _finish(record, json_, out, run.table, meta, lambda: print_run(run))
+    _finish(record, json_, out_path, run.table, meta, lambda: print_run(run))
 
 
 def _provenance(run: CampaignRun, catalog: Catalog) -> dict[str, Any]:
@@ -348,13 +399,14 @@ def compare(
     json_: JsonOpt = False,
     out: OutOpt = None,
     workers: WorkersOpt = 1,
+    force: ForceOpt = False,
 ) -> None:
     """Compare posture years on the same threat (same scenario, seed and replications)."""
     catalog = common.catalog()
     loaded = _load(scenario)
     year_list = parse_years(years, catalog)
     overrides = parse_sets(set_)
-    _check_out(out)
+    out_path = _check_run(loaded, reps, len(year_list), out, workers, force)
     runs = run_comparison(loaded, catalog, year_list, reps, seed, overrides, workers, scenario)
     record = comparison_record(runs)
     record["provenance"] = _provenance(next(iter(runs.values())), catalog)
@@ -367,14 +419,20 @@ def compare(
         return {name: np.concatenate([table[name] for table in tables]) for name in tables[0]}
 
     meta = {"scenario": record["scenario"], **parquet_metadata(record["provenance"])}
-    _finish(record, json_, out, stacked, meta, lambda: print_comparison(record))
+    _finish(record, json_, out_path, stacked, meta, lambda: print_comparison(record))
 
 
 def _finish(record, json_: bool, out: Path | None, table, meta, show) -> None:
     """Write ``--out`` files (``table()`` builds the per-replication columns), then print
-    the record as JSON or as tables (``show()``)."""
+    the record as JSON or as tables (``show()``). If the files cannot be written, the
+    ``--json`` record is still printed before the error: a finished run is not lost."""
     if out is not None:
-        _write(out, table(), record, meta)
+        try:
+            _write(out, table(), record, meta)
+        except OutputError as error:
+            if json_:
+                common.emit_json(record)
+            _fail(f"{error} (the run finished; its result was not written)")
     if json_:
         common.emit_json(record)
         return

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from nansei.catalog import ENTITY_KINDS, CatalogError, UnknownIdError, load_catalog
 from nansei.cli import common
@@ -44,8 +44,10 @@ def validate(json_out: JsonFlag = False) -> None:
         common.emit_json({"valid": True, "counts": counts, "layers": list(catalog.origin)})
         return
     common.console.print(
-        "[green]catalog valid[/] — "
-        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()),
+        Text.assemble(
+            ("catalog valid", "green"),
+            " — " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()),
+        ),
         highlight=False,
     )
 
@@ -90,7 +92,7 @@ def list_items(
         common.emit_json({"items": rows})
         return
     if kind == "parameter":
-        table = Table("id", escape("value [low, high] unit"), "basis")
+        table = Table("id", "value [low, high] unit", "basis")
         for row in rows:
             detail = f"{row['value']:g} [{row['low']:g}, {row['high']:g}] {row['unit']}"
             table.add_row(row["id"], detail, row["basis"])
@@ -124,7 +126,8 @@ def show(
         common.emit_json({**record, "provenance": build_provenance(catalog)})
         return
     common.console.print(
-        f"[bold]{record['id']}[/] ({record['kind']}): {record['name']}", highlight=False
+        Text.assemble((record["id"], "bold"), f" ({record['kind']}): {record['name']}"),
+        highlight=False,
     )
     if record.get("note"):
         common.console.print(record["note"], highlight=False)
@@ -180,7 +183,7 @@ def sources(json_out: JsonFlag = False) -> None:
     for s in record["sources"]:
         if s["kind"] == "assumption":
             common.console.print(
-                f"[bold]{s['id']}[/] (assumption) {s['title']}: {s['reasoning']}",
+                Text.assemble((s["id"], "bold"), f" (assumption) {s['title']}: {s['reasoning']}"),
                 highlight=False,
                 soft_wrap=True,
             )
@@ -188,7 +191,9 @@ def sources(json_out: JsonFlag = False) -> None:
         by = f"{s['author']}, " if s["author"] else ""
         where = s["url"] or s["identifier"]
         common.console.print(
-            f'[bold]{s["id"]}[/] {by}"{s["title"]}", {s["publisher"]}, {s["date"]}. {where}',
+            Text.assemble(
+                (s["id"], "bold"), f' {by}"{s["title"]}", {s["publisher"]}, {s["date"]}. {where}'
+            ),
             highlight=False,
             soft_wrap=True,
         )
@@ -202,7 +207,7 @@ def posture(
     """Show what is where in one posture year: units, launchers, missiles and reach."""
     catalog = common.catalog()
     try:
-        record = posture_record(catalog, year)
+        record = posture_record(catalog, common.parse_year(year, "YEAR", catalog.postures))
     except UnknownIdError as error:
         common.unknown(error)
     if json_out:

@@ -7,7 +7,6 @@ groups transiting the Miyako Strait over 30 days) and prints the table.
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 
 from nansei.campaign import comparison_record
 from nansei.cli import common
@@ -26,7 +25,7 @@ def demo() -> None:
     try:
         scenario = load_scenario(DEMO_SCENARIO)
     except ScenarioError as error:
-        common.fail(escape(str(error)))
+        common.fail(str(error))
     common.console.print(
         f"nansei demo: `nansei compare {DEMO_SCENARIO} --years "
         f"{','.join(map(str, DEMO_YEARS))} --reps {DEMO_REPLICATIONS}`\n"

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
 from nansei.catalog import UnknownIdError
 from nansei.cli import common
+from nansei.io import OutputError, check_output_file
 from nansei.provenance import build_provenance, recording_reads
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -24,6 +26,32 @@ RangeOption = Annotated[
 # Negative coordinates such as -20 look like options to click; let unknown "options"
 # through as arguments so `nansei distance -20 120 -21 121` works (`--` works too).
 _NUMBERS_OK = {"ignore_unknown_options": True}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class NumbersCommand(TyperCommand):
+    """A command whose arguments may be negative numbers: anything else that starts with
+    ``-`` and is not one of its options is reported as an unknown option (instead of
+    shifting the arguments and blaming the last one)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        known = {name for param in self.params for name in (*param.opts, *param.secondary_opts)}
+        known |= set(ctx.help_option_names)
+        for arg in args:
+            if arg == "--":
+                break
+            if arg.startswith("-") and not _is_number(arg) and arg.split("=")[0] not in known:
+                common.fail(
+                    f"no such option {arg.split('=')[0]} (see nansei {ctx.info_name} --help)"
+                )
+        return super().parse_args(ctx, args)
 
 
 def _number(text: str, name: str) -> float:
@@ -84,9 +112,10 @@ def reach(
 
     point_lat, point_lon = _latlon(lat, lon)
     catalog = common.catalog()
+    year_number = common.parse_year(year, known=catalog.postures)
     try:
         with recording_reads() as reads:
-            index = ReachIndex.for_posture(catalog, year, range_case)
+            index = ReachIndex.for_posture(catalog, year_number, range_case)
     except UnknownIdError as error:
         common.unknown(error)
     record = reach_record(index, point_lat, point_lon)
@@ -119,8 +148,9 @@ def reach(
     common.console.print(table)
 
 
-def _years(text: str) -> list[str]:
-    years = [part.strip() for part in text.split(",") if part.strip()]
+def _years(text: str) -> list[int]:
+    known = common.catalog().postures
+    years = [common.parse_year(y, "--compare", known) for y in text.split(",") if y.strip()]
     if len(years) < 2:
         common.fail(f"--compare needs two or more years separated by commas, got {text!r}")
     return years
@@ -155,7 +185,10 @@ def coverage(
     if (year is None) == (compare is None):
         common.fail("give exactly one of --year Y or --compare Y1,Y2")
     catalog = common.catalog()
-    years = [year] if year is not None else _years(compare or "")
+    if year is not None:
+        years = [common.parse_year(year, known=catalog.postures)]
+    else:
+        years = _years(compare or "")
     if compare is not None and (geojson or html):
         common.fail(
             "--compare draws a side-by-side PNG (--png) or prints --json; "
@@ -163,6 +196,12 @@ def coverage(
         )
     if compare is not None and not (png or json_out):
         common.fail("--compare needs --png FILE (or --json)")
+    try:  # before the work: a map that cannot be written is known now, not in a minute
+        for option, target in (("--geojson", geojson), ("--png", png), ("--html", html)):
+            if target is not None:
+                check_output_file(target, option)
+    except OutputError as error:
+        common.fail(str(error))
     try:
         with recording_reads() as reads:
             if compare is None:
@@ -174,10 +213,14 @@ def coverage(
     except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole
         common.fail(str(error))
     provenance = build_provenance(catalog, reads=reads)
-    _write_maps(results, catalog, geojson, png, html, provenance)
+    failed = _write_maps(results, catalog, geojson, png, html, provenance)
     records = [r.record() for r in results]
+    payload = records[0] if compare is None else {"years": records}
+    if failed:  # the coverage was computed: still print --json, then say what failed
+        if json_out:
+            common.emit_json({**payload, "provenance": provenance})
+        common.fail(failed)
     if json_out:
-        payload = records[0] if compare is None else {"years": records}
         common.emit_json({**payload, "provenance": provenance})
         return
     if compare is None:
@@ -196,9 +239,10 @@ def _write_maps(
     png: Path | None,
     html: Path | None,
     provenance: dict[str, Any],
-) -> None:
+) -> str | None:
+    """Write the maps asked for; the error message if one could not be written."""
     if not (geojson or png or html):
-        return
+        return None
     from nansei import maps  # matplotlib and plotly load only when a map is asked for
 
     try:
@@ -210,8 +254,11 @@ def _write_maps(
             maps.write_comparison_png(results, catalog, png, provenance)
         if html:
             maps.write_html(results[0], catalog, html, provenance)
+    except OutputError as error:
+        return str(error)
     except OSError as error:
-        common.fail(f"cannot write {error.filename or 'the map'}: {error.strerror or error}")
+        return f"cannot write the map: {error.strerror or error}"
+    return None
 
 
 def _print_coverage(record: dict[str, Any]) -> None:
@@ -315,6 +362,6 @@ def _print_comparison(records: list[dict[str, Any]]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("distance", context_settings=_NUMBERS_OK)(distance)
-    app.command("reach", context_settings=_NUMBERS_OK)(reach)
+    app.command("distance", cls=NumbersCommand, context_settings=_NUMBERS_OK)(distance)
+    app.command("reach", cls=NumbersCommand, context_settings=_NUMBERS_OK)(reach)
     app.command("coverage")(coverage)

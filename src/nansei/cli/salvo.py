@@ -11,20 +11,22 @@ code 2, before anything is run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from nansei.cli import common
 from nansei.combat.engine import SIDE_METRICS, simulate_exchange
 from nansei.combat.hughes import hughes_exchange
-from nansei.combat.spec import SalvoSpec, SalvoSpecError, load_salvo_spec
+from nansei.combat.spec import MAX_ROUNDS, SalvoSpec, SalvoSpecError, load_salvo_spec
 from nansei.provenance import build_provenance, recording_reads
+from nansei.scenario import MAX_REPLICATIONS, MAX_SEED
+from nansei.workload import WorkloadError, check_workload, salvo_workload
 
 __all__ = ["register", "salvo", "salvo_record"]
 
@@ -62,8 +64,7 @@ class Model(StrEnum):
 
 
 def _fail(message: str) -> NoReturn:
-    """``common.fail`` with rich markup escaped: messages quote ``[0, 1]`` and ``[1]``."""
-    common.fail(escape(message))
+    common.fail(message)
 
 
 # -- running ---------------------------------------------------------------------------
@@ -203,25 +204,43 @@ def salvo(
     ],
     reps: Annotated[
         int | None,
-        typer.Option("--reps", min=1, max=10_000_000, help="Replications (default: the file's)."),
+        typer.Option(
+            "--reps",
+            min=1,
+            max=MAX_REPLICATIONS,
+            help="Replications (default: the file's); 1..10,000,000.",
+        ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Seed (default: the file's).")
+        int | None,
+        typer.Option("--seed", min=0, max=MAX_SEED, help="Seed (default: the file's); >= 0."),
     ] = None,
     rounds: Annotated[
         int | None,
-        typer.Option("--rounds", min=1, max=1000, help="Salvo exchanges (default: the file's)."),
+        typer.Option(
+            "--rounds",
+            min=1,
+            max=MAX_ROUNDS,
+            help="Salvo exchanges (default: the file's); 1..1000.",
+        ),
     ] = None,
     model: Annotated[
         Model | None,
         typer.Option("--model", help="Salvo model (default: the file's, else stochastic)."),
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Run even if the work or memory estimate is over its limit (docs/limits.md).",
+        ),
+    ] = False,
 ) -> None:
     """A salvo exchange between two sides: Hughes' equations or the stochastic engine."""
     catalog = common.catalog()
     with recording_reads() as reads:  # the catalog values the file and the run read
-        record, spec = _run(file, catalog, model, reps, seed, rounds)
+        record, spec = _run(file, catalog, model, reps, seed, rounds, force)
     record["provenance"] = build_provenance(
         catalog, seed=record["seed"], replications=record["replications"], reads=reads
     )
@@ -231,7 +250,7 @@ def salvo(
         print_record(record, spec)
 
 
-def _run(file: Path, catalog, model, reps, seed, rounds) -> tuple[dict, SalvoSpec]:
+def _run(file: Path, catalog, model, reps, seed, rounds, force) -> tuple[dict, SalvoSpec]:
     try:
         spec = load_salvo_spec(file, catalog).with_run(
             model=model.value if model is not None else None,
@@ -241,11 +260,32 @@ def _run(file: Path, catalog, model, reps, seed, rounds) -> tuple[dict, SalvoSpe
         )
     except SalvoSpecError as error:
         _fail(str(error))
+    if spec.model == "stochastic":
+        try:
+            check_workload(_workload(spec), force)
+        except WorkloadError as error:
+            _fail(str(error))
     if spec.model == "hughes":
         return salvo_record(spec), spec
     with common.progress_bar() as progress:
         task = progress.add_task(f"salvo {file.name}", total=spec.replications)
         return salvo_record(spec, progress=lambda n: progress.advance(task, n)), spec
+
+
+def _workload(spec: SalvoSpec):
+    ships = sum(side.ship_count for side in spec.sides)
+    layers = [
+        layer
+        for side in spec.sides
+        for ship in side.ships
+        for layer in (ship.area, ship.point_layer)
+        if layer is not None
+    ]
+    shots = max((layer.shots for layer in layers), default=1)
+    missiles = sum(
+        ship.count * math.ceil(ship.missiles) for side in spec.sides for ship in side.ships
+    )
+    return salvo_workload(int(ships), missiles, spec.replications, spec.rounds, shots)
 
 
 def register(app: typer.Typer) -> None:

