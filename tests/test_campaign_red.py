@@ -308,3 +308,34 @@ def test_auto_salvo_fires_small_at_the_undefended_and_large_into_defences():
     assert threat.auto_salvo[0, 0] <= 4  # one oiler: a few missiles are the most efficient
     run = run_campaign(auto, CATALOG, replications=200)
     assert run.metrics()["red_ships_out_of_action"]["mean"] > 0
+
+
+# -- red adaptation ---------------------------------------------------------------------
+
+
+def test_red_adaptation_thins_arrivals_after_losses_only():
+    scenario = load_scenario("miyako-transit").with_year(2026)
+    base = run_campaign(scenario, CATALOG, replications=400).columns
+    half = run_campaign(
+        _with_red(scenario, arrivals_factor_per_loss=0.5), CATALOG, replications=400
+    )
+    none = run_campaign(
+        _with_red(scenario, arrivals_factor_per_loss=0.0), CATALOG, replications=400
+    )
+    # Until red's first loss nothing differs (common random numbers): a replication with
+    # no group put out of action has the same arrivals whatever the factor.
+    calm = (base["groups_turned_back"] + base["groups_all_out"]) == 0
+    assert calm.any() and (~calm).any()
+    for run in (half, none):
+        arrived = run.columns["groups_arrived"]
+        assert np.array_equal(arrived[calm], base["groups_arrived"][calm])
+        assert np.all(arrived <= base["groups_arrived"])
+    # With factor 0 no group sails after the first loss, so at most the groups that had
+    # arrived by then plus none: fewer on average than with 0.5, fewer than with 1.
+    assert none.columns["groups_arrived"].mean() < half.columns["groups_arrived"].mean()
+    assert half.columns["groups_arrived"].mean() < base["groups_arrived"].mean()
+    # Factor 1 is no adaptation at all: identical columns.
+    same = run_campaign(
+        _with_red(scenario, arrivals_factor_per_loss=1.0), CATALOG, replications=400
+    )
+    assert all(np.array_equal(same.columns[k], base[k], equal_nan=True) for k in base)

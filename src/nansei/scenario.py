@@ -296,6 +296,13 @@ class Red(StrictModel):
         description="hours of warning before the first strike, in which truck launchers "
         "disperse from their garrisons",
     )
+    arrivals_factor_per_loss: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="red adaptation: each group put out of action (turned back or all "
+        "out) multiplies the arrival rate of later groups by this; 1 = no adaptation",
+    )
     maritime_strike: list[str] = Field(
         default_factory=list,
         description="land-attack systems assumed to have a maritime-strike variant (they "

@@ -51,6 +51,7 @@ PURPOSES = {
     "dispersal": 8,
     "counterforce": 9,
     "auto-salvo": 10,
+    "adaptation": 11,
 }
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)

@@ -219,6 +219,7 @@ def compile_tables(
         "wave_interval_h": setup.red.wave_interval_h if active else 0.0,
         "dispersal_mean_h": setup.red.dispersal_mean_h if active else 0.0,
         "acquisition_spacing_km": ACQUISITION_SPACING_KM,
+        "arrivals_factor_per_loss": setup.scenario.red.arrivals_factor_per_loss,
     }
     rules = np.array([float(values[name]) for name in RULES], dtype=np.float64)
     return unit_table, threat, red, rules

@@ -17,6 +17,7 @@ from numba import njit
 
 from nansei.campaign.phases import (
     ACTIVE,
+    ADAPT_FACTOR,
     ALL_OUT,
     COORDINATED,
     DAYS,
@@ -29,11 +30,13 @@ from nansei.campaign.phases import (
     RED_INVENTORY,
     RELOAD_H,
     RESERVE,
+    STAYED,
     TURNED_BACK,
     WARHEADS,
     WARNING_H,
     WAVE_INTERVAL,
     acquisition,
+    adapt,
     arrivals,
     can_fire,
     complete_reloads,
@@ -159,6 +162,9 @@ def replicate(keys, rep, units, threat, red, rules, row):
     wave = np.int64(0)
     wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
     shooters = np.zeros(unit_count, dtype=np.bool_)
+    adapting = rules[ADAPT_FACTOR] < 1.0
+    out_h = np.full(groups.kind.size, np.inf)  # when each group was put out of action
+    decided = np.zeros(groups.kind.size, dtype=np.bool_)
 
     found_flat = blue.found_at_h.ravel()
     found_order = time_order(found_flat)
@@ -208,6 +214,9 @@ def replicate(keys, rep, units, threat, red, rules, row):
             g = cue_group[next_cue]
             shooter = cue_unit[next_cue]
             next_cue += 1
+            if adapting and not decided[g]:
+                adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
+                decided[g] = True
             if groups.status[g] != EN_ROUTE:
                 continue
             if rules[COORDINATED] == 0:
@@ -230,6 +239,8 @@ def replicate(keys, rep, units, threat, red, rules, row):
                     else threat.ship_f[groups.kind[g]]
                 )
                 salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally)
+                if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
+                    out_h[g] = t_h
                 salvos += 1
                 _fire(keys, rep, units, blue, shooter, missiles, t_h, rules, counts)
             else:
@@ -262,6 +273,8 @@ def replicate(keys, rep, units, threat, red, rules, row):
                         else threat.ship_f[groups.kind[g]]
                     )
                     salvo(keys, rep, threat, groups, g, total, attack, ship_f, tally)
+                    if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
+                        out_h[g] = t_h
                     salvos += 1
                     for u in range(unit_count):
                         if units.system[u] == system and wanted[u] > 0:
@@ -270,11 +283,18 @@ def replicate(keys, rep, units, threat, red, rules, row):
             if _none_can_fire(blue, units, unit_count, reserve):
                 exhausted_h = t_h
 
-    arrived = groups.kind.size
+    if adapting:  # groups that met no cue: decided now that every loss is known
+        for g in range(groups.kind.size):
+            if not decided[g]:
+                adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
+    arrived = 0
+    for g in range(groups.kind.size):
+        if groups.status[g] != STAYED:
+            arrived += 1
     transited = 0
     turned = 0
     all_out = 0
-    for g in range(arrived):
+    for g in range(groups.kind.size):
         if groups.status[g] == EN_ROUTE:
             transited += 1
         elif groups.status[g] == TURNED_BACK:
@@ -282,7 +302,7 @@ def replicate(keys, rep, units, threat, red, rules, row):
         elif groups.status[g] == ALL_OUT:
             all_out += 1
     undamaged = 0
-    for g in range(arrived):
+    for g in range(groups.kind.size):
         if groups.status[g] == EN_ROUTE:
             hit = 0
             for s in range(threat.ships[groups.kind[g]]):

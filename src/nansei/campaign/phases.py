@@ -97,18 +97,19 @@ RULES = (
     "wave_interval_h",
     "dispersal_mean_h",
     "acquisition_spacing_km",
+    "arrivals_factor_per_loss",
 )
 (DAYS, HORIZON, CUE_RATE, SALVO_SIZE, COORDINATED, MAX_SALVOS, RESERVE, P_DETECT,
  KC_MEDIAN, KC_SIGMA, DWELL, P_KILL, HIDDEN_HAZARD, RELOAD_H, ACTIVE, WARNING_H,
  RED_INVENTORY, WARHEADS, WAVE_INTERVAL, DISPERSAL_MEAN,
- ACQ_SPACING) = range(len(RULES))  # fmt: skip
+ ACQ_SPACING, ADAPT_FACTOR) = range(len(RULES))  # fmt: skip
 
 #: Stream purposes (index into the keys array; numbers from nansei.streams.PURPOSES).
 ARRIVALS, CUEING, SALVO, EXPOSURE, SEARCH, STAYING = 1, 2, 3, 4, 5, 6
-DISPERSAL, COUNTERFORCE = 8, 9
+DISPERSAL, COUNTERFORCE, ADAPTATION = 8, 9, 11
 
 #: Group status.
-EN_ROUTE, TURNED_BACK, ALL_OUT = 0, 1, 2
+EN_ROUTE, TURNED_BACK, ALL_OUT, STAYED = 0, 1, 2, 3  # STAYED: red adaptation, never sailed
 
 #: Sub-stream numbers, typed so that each kernel compiles once (a bare literal would
 #: make numba compile a separate specialisation per constant).
@@ -436,6 +437,20 @@ def out_of_action(threat, groups, auxiliary):
             if groups.state[g, s, HITS] >= groups.state[g, s, THRESHOLD]:
                 total += 1
     return total
+
+
+@njit(cache=True)
+def adapt(keys, rep, groups, g, out_h, factor):
+    """Red adaptation: group ``g`` sails with ``factor^L``, ``L`` the groups put out of
+    action (turned back or all out) before its arrival — the arrival process thinned
+    by a rate multiplier per loss (Lewis–Shedler thinning); otherwise it stays home."""
+    losses = 0
+    for other in range(out_h.size):
+        if out_h[other] < groups.arrival_h[g]:
+            losses += 1
+    stream = new_stream(keys[ADAPTATION], rep, groups.ident[g], np.int64(0))
+    if uniform(stream) >= factor**losses:
+        groups.status[g] = STAYED
 
 
 @njit(cache=True)

@@ -164,8 +164,8 @@ def doctrine(setup: CampaignSetup, unit: Unit, group: Group, t_h: float) -> int:
     ready = sum(launcher.ready for launcher in unit.launchers if launcher.alive)
     available = unit.stock() - setup.doctrine.reserve_missiles
     size = setup.doctrine.salvo_size
-    if size == "auto":
-        raise NotImplementedError("the reference runs fixed salvo sizes only")
+    if size == "auto" or setup.scenario.red.arrivals_factor_per_loss < 1:
+        raise NotImplementedError("the reference runs fixed salvo sizes, no adaptation")
     return max(0, min(size, ready, available))
 
 
