@@ -408,12 +408,42 @@ def test_engine_agrees_with_reference(changes):
             ],
         },
         {
+            "red": {"counterforce": True, "warning_h": 3, "maritime_strike": ["tomahawk-block-iv"]},
+            "stations": [{"unit": "chokai", "position": [27.5, 126.0], "speed_kn": 20}],
+            "posture.units": [
+                {
+                    "id": "miyako",
+                    "system": "type12-original",
+                    "site": "miyako",
+                    "launchers": 4,
+                    "missiles_per_launcher": 6,
+                    "reload_stock": 24,
+                },
+                {
+                    "id": "chokai",
+                    "system": "tomahawk-block-iv",
+                    "site": "sasebo",
+                    "launchers": 1,
+                    "missiles_per_launcher": 16,
+                    "platform": "ship",
+                },
+                {
+                    "id": "aegis",
+                    "system": "tomahawk-block-iv",
+                    "site": "sasebo",
+                    "launchers": 1,
+                    "missiles_per_launcher": 16,
+                    "platform": "ship",
+                },
+            ],
+        },
+        {
             "red": {"counterforce": True, "warning_h": 0},
             "doctrine.coordination": "independent",
             "doctrine.max_salvos_per_group": None,
         },
     ],
-    ids=["active-mixed-coordinated", "active-independent"],
+    ids=["active-mixed-coordinated", "active-station", "active-independent"],
 )
 def test_engine_agrees_with_reference_under_active_red(changes):
     # The same check for active red: counter-force waves through island air defence,

@@ -27,7 +27,7 @@ from nansei.combat.kernels import (
     UNLIMITED,
     pack_attack,
 )
-from nansei.scenario import Red, load_scenario, scenario_from_mapping, scenario_hash
+from nansei.scenario import Red, Station, load_scenario, scenario_from_mapping, scenario_hash
 
 CATALOG = default_catalog()
 
@@ -101,6 +101,8 @@ def _one_site(channels=0.0, p_sam=0.0, shots=1, interceptors=0, readiness=1.0,
         engages=np.array([True]),
         site=np.array([0], np.int64),
         ship=np.array([platform == "ship"]),
+        depart_h=np.array([math.inf]),
+        on_station_h=np.array([-math.inf]),
     )
     site_f = np.zeros((1, 1, len(SHIP_FLOAT_COLUMNS)))
     site_i = np.zeros((1, 1, len(SHIP_INT_COLUMNS)), np.int64)
@@ -132,7 +134,7 @@ def _strike(units, red, warheads, reps, dispersed_all=True, waves=1, seed=5):
         left = np.int64(10_000)
         for wave in range(waves):
             left = strike_wave(keys, rep, units, blue, red, state, closed, np.int64(wave), left,
-                               np.int64(warheads), dispersed, lost)  # fmt: skip
+                               np.int64(warheads), dispersed, lost, 24.0 * wave)  # fmt: skip
         out[rep] = closed[0], lost[0], lost[1], lost[3]
     return out
 
@@ -339,3 +341,60 @@ def test_red_adaptation_thins_arrivals_after_losses_only():
         _with_red(scenario, arrivals_factor_per_loss=1.0), CATALOG, replications=400
     )
     assert all(np.array_equal(same.columns[k], base[k], equal_nan=True) for k in base)
+
+
+# -- ships at sea: stations ---------------------------------------------------------------
+
+
+def _stationed(scenario, **red):
+    return _with_red(scenario, **red).model_copy(
+        update={
+            "stations": [Station(unit="chokai-tomahawk", position=(27.0, 126.5), speed_kn=20.0)]
+        }
+    )
+
+
+def test_a_station_is_reached_after_distance_over_speed():
+    from nansei.geo import distance_km
+
+    scenario = _stationed(load_scenario("miyako-transit").with_year(2027), warning_h=6.0)
+    setup = build_setup(scenario, CATALOG)
+    chokai = next(u for u in setup.units if u.id == "chokai-tomahawk")
+    sasebo = CATALOG.site("sasebo")
+    hours = float(distance_km(sasebo.lat, sasebo.lon, 27.0, 126.5)) / (20.0 * 1.852)
+    assert (chokai.lat, chokai.lon) == (27.0, 126.5)
+    assert chokai.depart_h == -6.0  # leaves on warning
+    assert chokai.on_station_h == pytest.approx(-6.0 + hours)
+
+
+def test_a_ship_that_sailed_on_warning_is_not_lost_in_port():
+    scenario = load_scenario("miyako-transit").with_year(2027)
+    in_port = run_campaign(scenario, CATALOG, replications=200).columns["blue_ships_lost"]
+    sailed = run_campaign(_stationed(scenario), CATALOG, replications=200).columns
+    # The Aegis ships stay in Yokosuka (3 lost when it closes); Chokai has sailed.
+    assert in_port.max() == 4 and sailed["blue_ships_lost"].max() == 3
+    assert sailed["blue_ships_lost"].mean() < in_port.mean()
+    # With no warning it is still in port at the first strike.
+    caught = run_campaign(_stationed(scenario, warning_h=0.0), CATALOG, replications=200)
+    assert caught.columns["blue_ships_lost"].max() == 4
+
+
+def test_a_stationed_maritime_ship_fires_only_once_on_station():
+    from nansei.geo import distance_km
+
+    scenario = load_scenario("miyako-transit").with_year(2027).model_copy(update={"days": 10.0})
+    assumed = _stationed(scenario, maritime_strike=["tomahawk-block-iv"])
+    setup = build_setup(assumed, CATALOG)
+    assert "chokai-tomahawk" in {setup.units[i].id for i in setup.engaged()}
+    # A ship so slow that it reaches its station only at 90% of the arrival window.
+    sasebo = CATALOG.site("sasebo")
+    km = float(distance_km(sasebo.lat, sasebo.lon, 27.0, 126.5))
+    slow_kn = km / (0.9 * 10 * 24.0 - 12.0) / 1.852  # sails 12 h before the start
+    late = assumed.model_copy(
+        update={
+            "stations": [Station(unit="chokai-tomahawk", position=(27.0, 126.5), speed_kn=slow_kn)]
+        }  # fmt: skip
+    )
+    fired = run_campaign(assumed, CATALOG, replications=300).columns["blue_missiles_fired"]
+    slow = run_campaign(late, CATALOG, replications=300).columns["blue_missiles_fired"]
+    assert fired.mean() > slow.mean() + 2  # common random numbers: a systematic gap

@@ -281,3 +281,23 @@ def test_auto_salvo_example_runs():
     result = run("campaign", str(example), "--reps", "50", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["metrics"]["red_ships_out_of_action"]["mean"] > 0
+
+
+@pytest.mark.parametrize(
+    ("stations", "fragments"),
+    [
+        ([{"unit": "chokai", "position": [27.0, 126.5]}], ("stations[0].unit", "posture unit")),
+        ([{"unit": "miyako-type12", "position": [27.0, 126.5]}],
+         ("stations[0].unit", "only ships sail")),
+        ([{"unit": "chokai-tomahawk", "position": [-40.0, 10.0], "speed_kn": 5}],
+         ("stations[0].position", "outside the ship's reach")),
+        ([{"unit": "chokai-tomahawk", "position": "nowhere"}], ("stations[0].position",)),
+    ],
+)  # fmt: skip
+def test_bad_station(tmp_path, stations, fragments):
+    document = yaml.safe_load(resolve_scenario_path("miyako-transit").read_text())
+    document["posture"] = {"year": 2027}
+    document["stations"] = stations
+    path = tmp_path / "stations.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert_clean_failure(run("campaign", str(path)), *fragments)

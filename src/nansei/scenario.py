@@ -43,6 +43,7 @@ __all__ = [
     "Isr",
     "PostureSpec",
     "Red",
+    "Station",
     "Scenario",
     "ScenarioError",
     "Threat",
@@ -310,6 +311,16 @@ class Red(StrictModel):
     )
 
 
+class Station(StrictModel):
+    """A missile ship's firing station: it sails there from its home port at
+    ``speed_kn`` (on warning with active red, at the start otherwise) and fires from
+    there once it has arrived."""
+
+    unit: str = Field(description="a posture unit on platform ship")
+    position: Place = Field(description="[lat, lon] degrees or a catalog site id")
+    speed_kn: float = Field(default=18.0, gt=0, le=40, description="transit speed, knots")
+
+
 class Scenario(StrictModel):
     name: str
     description: str = ""
@@ -318,6 +329,9 @@ class Scenario(StrictModel):
     isr: Isr = Isr()
     doctrine: Doctrine
     red: Red = Red()
+    stations: list[Station] = Field(
+        default_factory=list, description="firing stations of missile ships; none = in port"
+    )
     days: float = Field(gt=0, le=MAX_DAYS, description="arrival window, days")
     time_step_h: Annotated[
         None,
@@ -377,6 +391,8 @@ def scenario_hash(scenario: Scenario) -> str:
     payload = scenario.model_dump(mode="json", exclude={"replications", "seed"})
     if scenario.red == Red():
         del payload["red"]  # a passive-red scenario keeps the hash it had before the section
+    if not scenario.stations:
+        del payload["stations"]
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -464,6 +480,51 @@ def _kind_ids(catalog: Catalog, kind: str) -> list[str]:
 _MISSILE_PARAMS = ("range_km", "reliability", "p_hit")
 
 
+def _station_problems(scenario: Scenario, catalog: Catalog) -> list[Problem]:
+    """Each station names a ship unit of the posture, a known place, and is reachable
+    from the ship's home port within the campaign (distance / speed ≤ days)."""
+    from nansei.geo import distance_km  # geometry only where stations are checked
+
+    if scenario.posture.year is not None and scenario.posture.year in catalog.postures:
+        units = {u.id: (u.platform, u.site) for u in catalog.posture(scenario.posture.year).units}
+    else:
+        units = {u.id: (u.platform, u.site) for u in scenario.posture.units or []}
+    problems = []
+    for index, station in enumerate(scenario.stations):
+        path = f"stations[{index}]"
+        if station.unit not in units:
+            problems.append(Problem.at(f"{path}.unit", unknown("posture unit", station.unit,
+                                                                sorted(units))))  # fmt: skip
+            continue
+        platform, home = units[station.unit]
+        if platform != "ship":
+            problems.append(Problem.at(f"{path}.unit", f"{station.unit!r} is a {platform} "
+                                       "unit; only ships sail to stations"))  # fmt: skip
+            continue
+        place = station.position
+        if isinstance(place, str):
+            if place not in catalog.sites:
+                message = unknown("site", place, sorted(catalog.sites))
+                problems.append(Problem.at(f"{path}.position", message))
+                continue
+            place = (catalog.site(place).lat, catalog.site(place).lon)
+        if home is None or home not in catalog.sites:
+            continue
+        port = catalog.site(home)
+        hours = float(distance_km(port.lat, port.lon, place[0], place[1])) / (
+            station.speed_kn * 1.852
+        )
+        if hours > scenario.days * 24.0:
+            problems.append(
+                Problem.at(
+                    f"{path}.position",
+                    f"outside the ship's reach: {hours:.0f} h from {home} at "
+                    f"{station.speed_kn:g} kn, longer than the {scenario.days:g}-day campaign",
+                )
+            )
+    return problems
+
+
 def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = "") -> Catalog:
     """Check every catalog reference and return the catalog with the scenario's overrides.
 
@@ -522,6 +583,7 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
             if isinstance(place, str) and place not in catalog.sites:
                 problems.append(Problem.at(f"{path}.{field_name}", unknown("site", place, sites)))
 
+    problems.extend(_station_problems(scenario, catalog))
     for index, system in enumerate(scenario.red.maritime_strike):
         if system not in missiles:
             problems.append(

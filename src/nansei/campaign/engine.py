@@ -126,6 +126,8 @@ def compile_tables(
             dtype=np.int64,
         ),
         ship=np.array([u.platform == "ship" for u in units], dtype=np.bool_),
+        depart_h=np.array([u.depart_h for u in units], dtype=np.float64),
+        on_station_h=np.array([u.on_station_h for u in units], dtype=np.float64),
     )
 
     groups = setup.groups

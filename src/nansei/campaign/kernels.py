@@ -197,7 +197,7 @@ def replicate(keys, rep, units, threat, red, rules, row):
             t_h = wave_h
             red_left = strike_wave(
                 keys, rep, units, blue, red, site_state, closed, wave, red_left, per_site,
-                dispersed, cf_lost,
+                dispersed, cf_lost, t_h,
             )  # fmt: skip
             wave += 1
             wave_h = wave * rules[WAVE_INTERVAL] if red_left > 0 else math.inf
@@ -220,6 +220,8 @@ def replicate(keys, rep, units, threat, red, rules, row):
             if groups.status[g] != EN_ROUTE:
                 continue
             if rules[COORDINATED] == 0:
+                if t_h < units.on_station_h[shooter]:
+                    continue  # a ship still sailing to its station
                 complete_reloads(blue, shooter, t_h)
                 size = salvo_size(threat, units, groups, g, shooter, rules)
                 missiles = doctrine(blue, shooter, groups, g, rules, size)
@@ -247,7 +249,7 @@ def replicate(keys, rep, units, threat, red, rules, row):
                 # Who would fire is settled before any salvo; then one salvo per system.
                 for u in range(unit_count):
                     wanted[u] = 0
-                    if in_range(threat, groups, g, u, t_h):
+                    if t_h >= units.on_station_h[u] and in_range(threat, groups, g, u, t_h):
                         complete_reloads(blue, u, t_h)
                         size = salvo_size(threat, units, groups, g, u, rules)
                         wanted[u] = doctrine(blue, u, groups, g, rules, size)

@@ -51,7 +51,8 @@ from nansei.streams import exponential, new_stream, normal, poisson, uniform
 
 #: The units that take part (reach a track), as arrays over units u.
 UnitTable = namedtuple(
-    "UnitTable", "launchers load depot truck fixed system attack engages site ship"
+    "UnitTable",
+    "launchers load depot truck fixed system attack engages site ship depart_h on_station_h",
 )  # (U,) ints / bools, system (U,) → attack row (systems, 4); site (U,) → red site, −1 none
 
 #: The threat, as arrays over group kinds k (stretches in km along the track).
@@ -466,15 +467,16 @@ def acquisition(threat, groups, g, u, t_h, rules):
 
 @njit(cache=True)
 def strike_wave(
-    keys, rep, units, blue, red, site_state, closed, wave, left, per_site, dispersed, lost
+    keys, rep, units, blue, red, site_state, closed, wave, left, per_site, dispersed, lost, t_h
 ):
     """Active red, one counter-force wave: ``min(per_site, left)`` missiles at every open
     site that still holds something, in site order, each adjudicated by the salvo kernel
     against the site's island air defence (one area layer, finite interceptors); a site
     is closed at its first hit. A closed site loses its depots, its fixed launchers, its
     ships in port and — in the opening wave only — the truck launchers that had not
-    dispersed. ``lost`` adds (launchers, missiles in depots, ships, red missiles
-    intercepted); returns the missiles left."""
+    dispersed (a ship that has sailed for its station by ``t_h`` is not in port).
+    ``lost`` adds (launchers, missiles in depots, ships, red missiles intercepted);
+    returns the missiles left."""
     tally = np.zeros(9, dtype=np.int64)
     for s in range(closed.size):
         if closed[s] or left <= 0:
@@ -484,6 +486,8 @@ def strike_wave(
             if units.site[u] == s:
                 if blue.depot[u] > 0:
                     holds = True
+                if units.ship[u] and t_h > units.depart_h[u]:
+                    continue  # sailed to its station: not in port
                 for slot in range(units.launchers[u]):
                     if blue.alive[u, slot] and (
                         not units.truck[u] or (wave == 0 and not dispersed[u, slot])
@@ -506,6 +510,8 @@ def strike_wave(
                 continue
             lost[1] += blue.depot[u]
             blue.depot[u] = 0
+            if units.ship[u] and t_h > units.depart_h[u]:
+                continue
             for slot in range(units.launchers[u]):
                 if not blue.alive[u, slot]:
                     continue

@@ -44,6 +44,8 @@ class Unit:
     launchers: list[Launcher]
     engages: bool = True  # fires at ships (active red: not a land-attack-only system)
     site: str = ""
+    depart_h: float = math.inf  # a stationed ship leaves port then
+    on_station_h: float = -math.inf  # and fires from its station from then
     dispersed: list[bool] = field(default_factory=list)
 
     def stock(self) -> int:
@@ -271,7 +273,8 @@ def _lose(launcher: Launcher) -> None:
     launcher.reload_at_h = math.inf
 
 
-def counterforce_wave(rand, setup, units, sites, closed, wave: int, left: int, tally) -> int:
+def counterforce_wave(rand, setup, units, sites, closed, wave: int, left: int, tally,
+                     t_h: float) -> int:  # fmt: skip
     """Active red, one wave: ``warheads_per_site`` (or what is left) at each open site
     that holds something, through its air defence; a closed site loses its depots, fixed
     launchers, ships in port and, in the opening wave, its undispersed trucks."""
@@ -281,9 +284,11 @@ def counterforce_wave(rand, setup, units, sites, closed, wave: int, left: int, t
         if closed[site] or left <= 0:
             continue
         mine = [unit for unit in units if unit.site == site]
+        # a ship that has sailed for its station is not in port
+        in_port = [u for u in mine if not (u.platform == "ship" and t_h > u.depart_h)]
         holds = any(unit.depot > 0 for unit in mine) or any(
             launcher.alive and (unit.platform != "truck" or (wave == 0 and not gone))
-            for unit in mine
+            for unit in in_port
             for launcher, gone in zip(unit.launchers, unit.dispersed, strict=True)
         )
         if not holds:
@@ -299,6 +304,8 @@ def counterforce_wave(rand, setup, units, sites, closed, wave: int, left: int, t
         for unit in mine:
             tally.lost_in_depots += unit.depot
             unit.depot = 0
+            if not any(u is unit for u in in_port):
+                continue
             for launcher, gone in zip(unit.launchers, unit.dispersed, strict=True):
                 if not launcher.alive or (unit.platform == "truck" and (wave > 0 or gone)):
                     continue
@@ -343,6 +350,7 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
         units.append(Unit(position, spec.system_index, spec.platform,
                           spec.missiles_per_launcher, spec.reload_stock, launchers,
                           engages=index in engaged, site=spec.site or f"@{spec.id}",
+                          depart_h=spec.depart_h, on_station_h=spec.on_station_h,
                           dispersed=[False] * spec.launchers))  # fmt: skip
     groups = arrivals(rand, setup)
     search(rand, setup, units)
@@ -376,7 +384,7 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
     def waves_until(t_h: float) -> None:
         nonlocal wave, wave_h, left
         while wave_h < setup.horizon_h and wave_h <= t_h:
-            left = counterforce_wave(rand, setup, units, sites, closed, wave, left, tally)
+            left = counterforce_wave(rand, setup, units, sites, closed, wave, left, tally, wave_h)
             if units and math.isnan(tally.exhausted_h):
                 if not any(unit.can_fire(reserve) for unit in firing):
                     tally.exhausted_h = wave_h
@@ -396,7 +404,7 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
                 continue
             if b is not None:
                 unit = units[members.index(b)]
-                missiles = doctrine(setup, unit, group, t_h)
+                missiles = doctrine(setup, unit, group, t_h) if t_h >= unit.on_station_h else 0
                 if missiles:
                     acquired = _acquisition(setup, group, b, t_h) if red else 1.0
                     salvo(rand, setup, group, missiles, unit.system, tally, acquired)
@@ -405,7 +413,9 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
             else:
                 wanted = [
                     doctrine(setup, unit, group, t_h)
-                    if unit.engages and in_range(group, members[u], t_h)
+                    if unit.engages
+                    and t_h >= unit.on_station_h
+                    and in_range(group, members[u], t_h)
                     else 0
                     for u, unit in enumerate(units)
                 ]

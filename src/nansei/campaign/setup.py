@@ -13,6 +13,7 @@ samples. Pure: no files, no printing. See docs/model.md, "Campaign".
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -89,6 +90,8 @@ class UnitSetup:
     reload_stock: int
     platform: str  # truck | fixed | ship
     site: str = ""  # catalog site id ("" for a unit placed by position)
+    depart_h: float = math.inf  # a ship with a station leaves port then (in port before)
+    on_station_h: float = -math.inf  # ... and fires from its station (lat, lon) from then
 
 
 def acquisition_probability(
@@ -360,6 +363,7 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
             )
         )
 
+    units = _stationed(scenario, reader, units)
     readiness = None
     groups = []
     for group in scenario.threat.groups:
@@ -422,6 +426,29 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
         params=params,
         red=red,
     )
+
+
+def _stationed(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> list[UnitSetup]:
+    """Ships with a station: they leave port on warning (active red) or at the start,
+    sail the geodesic at the station's speed, and fire from the station on arrival."""
+    if not scenario.stations:
+        return units
+    depart_h = -scenario.red.warning_h if scenario.red.counterforce else 0.0
+    by_id = {station.unit: station for station in scenario.stations}
+    out = []
+    for unit in units:
+        station = by_id.get(unit.id)
+        if station is None:
+            out.append(unit)
+            continue
+        lat, lon = _place(reader.catalog, station.position)
+        hours = float(distance_km(unit.lat, unit.lon, lat, lon)) / (station.speed_kn * KM_PER_NMI)
+        out.append(
+            dataclasses.replace(
+                unit, lat=lat, lon=lon, depart_h=depart_h, on_station_h=depart_h + hours
+            )
+        )
+    return out
 
 
 def _system(reader: _Reader, system: str, scenario: Scenario) -> SystemSetup:
