@@ -12,8 +12,11 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Installing also compiles the campaign's numba kernels once (cached on disk beside the
+# source), so the first `nansei demo` does not pay ~20 s of compilation.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/nansei compare miyako-transit --years 2022 --reps 1 --json >/dev/null
 	touch $@
 
 $(TSTAMP): pyproject.toml | $(BIN)/python

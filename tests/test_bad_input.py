@@ -576,7 +576,7 @@ def test_9_negative_numbers_still_work(capsys):
 
 
 def test_3_coverage_json_is_printed_when_a_map_cannot_be_written(tmp_path, capsys, monkeypatch):
-    from nansei import maps
+    from nansei.geo import maps  # where the CLI draws maps (nansei.maps re-exports it)
     from nansei.io import OutputError
 
     def full_disk(*_args, **_kwargs):

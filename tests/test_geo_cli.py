@@ -113,7 +113,11 @@ def test_reach_human_output_and_nothing_reached():
         (("coverage",), "exactly one of --year"),
         (("coverage", "--year", "2025", "--compare", "2022,2026"), "exactly one of --year"),
         (("coverage", "--compare", "2022"), "two or more years"),
-        (("coverage", "--compare", "2022,2026"), "--compare needs --png"),
+        (("coverage", "--compare", "2022,2026", "--png", "map.jpg"), ".jpg is not a figure"),
+        (("coverage", "--year", "2022", "--png", "map"), "no extension is not a figure"),
+        (("coverage", "--year", "2022", "--png", "m.png", "--dpi", "49"), "outside [50, 1200]"),
+        (("coverage", "--year", "2022", "--png", "m.png", "--dpi", "1201"), "outside [50, 1200]"),
+        (("coverage", "--compare", "2022,2026", "--geojson", "x.json"), "use --year Y"),
         (("coverage", "--compare", "2022,2031", "--json"), "unknown year '2031'"),
     ],
 )
@@ -176,6 +180,37 @@ def test_coverage_writes_maps(tmp_path):
     result = run("coverage", "--compare", "2022,2026", "--png", str(compare))
     assert result.exit_code == 0 and compare.stat().st_size > 10_000
     assert "Coverage compared" in result.stdout
+
+
+def test_compare_alone_prints_its_table_and_counts_threat_places_only():
+    result = run("coverage", "--compare", "2022,2026")
+    assert result.exit_code == 0, result.output
+    assert "Coverage compared" in result.stdout
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line}
+    records = json.loads(run("coverage", "--compare", "2022,2026", "--json").stdout)["years"]
+    for record in records:
+        # Tokyo, Kadena and Naha are Japan's own: never counted as "reached".
+        threat = [p for p in record["places"] if p["side"] == "threat"]
+        reached = sum(bool(p["reached_by"]) for p in threat)
+        assert record["places_reached"]["threat"] == {"reached": reached, "of": len(threat)}
+        assert f"{reached} of {len(threat)}" in rows["threat-side places reached"]
+    assert {p["id"] for p in records[0]["places"] if p["side"] == "own"} >= {"tokyo", "naha"}
+    assert "own places in reach" in rows
+
+
+def test_compare_writes_svg_pdf_and_html(tmp_path):
+    svg, pdf, html = tmp_path / "c.svg", tmp_path / "c.pdf", tmp_path / "c.html"
+    for path in (svg, pdf):
+        result = run("coverage", "--compare", "2022,2026", "--png", str(path), "--dpi", "60")
+        assert result.exit_code == 0, result.output
+    assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert "<svg" in svg.read_text(encoding="utf-8")[:2000]
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    result = run("coverage", "--compare", "2022,2026", "--html", str(html))
+    assert result.exit_code == 0, result.output
+    page = html.read_text(encoding="utf-8")
+    assert 'id="nansei-coverage-2022"' in page and 'id="nansei-coverage-2026"' in page
+    assert page.count("Plotly.newPlot") == 2  # two maps, one inlined plotly.js
 
 
 def test_unwritable_map_path_is_a_clear_error(tmp_path):

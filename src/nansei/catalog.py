@@ -206,6 +206,12 @@ class Entity(StrictModel):
         return kind
 
 
+#: Whose a site is. Reach counts only ``threat`` places as "reached": Japan's own and
+#: allied bases and cities (``own``) and third parties (``other``, e.g. Taiwan) are shown
+#: but not counted.
+SITE_SIDES = ("own", "threat", "other")
+
+
 class Site(StrictModel):
     id: str
     name: str
@@ -214,6 +220,14 @@ class Site(StrictModel):
     lon: float = Field(ge=-180, le=180)
     sources: list[str] = Field(min_length=1)
     note: str = ""
+    #: ``own`` | ``threat`` | ``other``; garrisons and bases are always ``own``.
+    side: Literal["own", "threat", "other"] = "own"
+
+    @model_validator(mode="after")
+    def _own_installations(self) -> Site:
+        if self.kind != "place" and self.side != "own":
+            raise ValueError(f"side: a {self.kind} is always 'own' (only places take a side)")
+        return self
 
 
 class Gate(StrictModel):

@@ -70,7 +70,7 @@ def _register() -> None:
 
     data.register(app)
     demo.register(app)
-    for name in ("geo", "salvo", "campaign"):
+    for name in ("geo", "salvo", "campaign", "report"):
         try:
             module = __import__(f"nansei.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -78,6 +78,8 @@ def _register() -> None:
                 raise
             continue
         module.register(app)
+    # Every command that prints a table takes --csv FILE and --markdown (common.TableConsole).
+    common.add_table_options(app, skip=frozenset({"report", "distance", "validate"}))
 
 
 _register()

@@ -163,7 +163,9 @@ def coverage(
     compare: Annotated[
         str | None,
         typer.Option(
-            "--compare", metavar="Y1,Y2", help="Compare posture years side by side (with --png)."
+            "--compare",
+            metavar="Y1,Y2",
+            help="Compare posture years: a table, and maps side by side with --png/--html.",
         ),
     ] = None,
     range_case: RangeOption = "value",
@@ -172,12 +174,19 @@ def coverage(
         Path | None, typer.Option("--geojson", help="Write the coverage as GeoJSON to this file.")
     ] = None,
     png: Annotated[
-        Path | None, typer.Option("--png", help="Write a static map (PNG) to this file.")
+        Path | None,
+        typer.Option(
+            "--png",
+            help="Write a static map; the extension picks the format (.png, .svg, .pdf).",
+        ),
     ] = None,
     html: Annotated[
         Path | None,
         typer.Option("--html", help="Write an interactive offline map (HTML) to this file."),
     ] = None,
+    dpi: Annotated[
+        int, typer.Option("--dpi", help="Resolution of a raster map, 50..1200 dots per inch.")
+    ] = 150,
 ) -> None:
     """Sea and land reached by a posture year, per unit and in union, gates and places."""
     from nansei.geo import LandDataError, compute_coverage, compute_coverages
@@ -189,13 +198,9 @@ def coverage(
         years = [common.parse_year(year, known=catalog.postures)]
     else:
         years = _years(compare or "")
-    if compare is not None and (geojson or html):
-        common.fail(
-            "--compare draws a side-by-side PNG (--png) or prints --json; "
-            "use --year for --geojson and --html"
-        )
-    if compare is not None and not (png or json_out):
-        common.fail("--compare needs --png FILE (or --json)")
+    if compare is not None and geojson:
+        common.fail("--geojson holds one posture: use --year Y with --geojson")
+    _check_figure_options(png, dpi)
     try:  # before the work: a map that cannot be written is known now, not in a minute
         for option, target in (("--geojson", geojson), ("--png", png), ("--html", html)):
             if target is not None:
@@ -213,7 +218,7 @@ def coverage(
     except (LandDataError, ValueError) as error:  # missing coastline data; a disc over a pole
         common.fail(str(error))
     provenance = build_provenance(catalog, reads=reads)
-    failed = _write_maps(results, catalog, geojson, png, html, provenance)
+    failed = _write_maps(results, catalog, geojson, png, html, dpi, provenance)
     records = [r.record() for r in results]
     payload = records[0] if compare is None else {"years": records}
     if failed:  # the coverage was computed: still print --json, then say what failed
@@ -227,9 +232,23 @@ def coverage(
         _print_coverage(records[0])
     else:
         _print_comparison(records)
-    for label, path in (("GeoJSON", geojson), ("PNG", png), ("HTML", html)):
+    for label, path in (("GeoJSON", geojson), ("map", png), ("HTML", html)):
         if path is not None:
             common.err_console.print(f"wrote {label}: {path}", highlight=False)
+
+
+def _check_figure_options(path: Path | None, dpi: int) -> None:
+    """Extension and resolution checked before any work: one message, exit 2."""
+    from nansei.figure_files import FigureFormatError, check_dpi, figure_format
+
+    try:
+        check_dpi(dpi)
+        if path is not None:
+            figure_format(path)
+    except FigureFormatError as error:
+        common.fail(str(error))
+    if path is not None and path.is_dir():
+        common.fail(f"--png {path}: is a directory; give a file name ending .png, .svg or .pdf")
 
 
 def _write_maps(
@@ -238,22 +257,21 @@ def _write_maps(
     geojson: Path | None,
     png: Path | None,
     html: Path | None,
+    dpi: int,
     provenance: dict[str, Any],
 ) -> str | None:
     """Write the maps asked for; the error message if one could not be written."""
     if not (geojson or png or html):
         return None
-    from nansei import maps  # matplotlib and plotly load only when a map is asked for
+    from nansei.geo import maps  # matplotlib and plotly load only when a map is asked for
 
     try:
         if geojson:
             maps.write_geojson(results[0], catalog, geojson, provenance)
-        if png and len(results) == 1:
-            maps.write_png(results[0], catalog, png, provenance)
-        elif png:
-            maps.write_comparison_png(results, catalog, png, provenance)
+        if png:
+            maps.write_map(results, catalog, png, dpi=dpi, provenance=provenance)
         if html:
-            maps.write_html(results[0], catalog, html, provenance)
+            maps.write_html(results, catalog, html, provenance)
     except OutputError as error:
         return str(error)
     except OSError as error:
@@ -304,10 +322,21 @@ def _print_coverage(record: dict[str, Any]) -> None:
             f"{g['covered_fraction_2plus']:.0%}",
         )
     common.console.print(gates)
-    places = Table("place", "nearest unit", "km", "reached by", title="Reference places")
+    threat = record["places_reached"]["threat"]
+    places = Table(
+        "place",
+        "side",
+        "nearest unit",
+        "km",
+        "reached by",
+        title=f"Reference places: threat-side reached {threat['reached']} of {threat['of']} "
+        "(own and third-party places are not counted)",
+    )
     for p in record["places"]:
         km = "" if p["distance_km"] is None else f"{p['distance_km']:.0f}"
-        places.add_row(p["name"], p["nearest_unit"] or "—", km, ", ".join(p["reached_by"]) or "—")
+        places.add_row(
+            p["name"], p["side"], p["nearest_unit"] or "—", km, ", ".join(p["reached_by"]) or "—"
+        )
     common.console.print(places)
     common.console.print(record["land"]["source"], style="dim", highlight=False)
 
@@ -346,15 +375,13 @@ def _print_comparison(records: list[dict[str, Any]]) -> None:
                 ],
             )
         )
-    rows.append(
-        (
-            "reference places reached",
-            [
-                f"{sum(bool(p['reached_by']) for p in r['places'])} of {len(r['places'])}"
-                for r in records
-            ],
+    for side, label in (("threat", "threat-side places reached"), ("own", "own places in reach")):
+        rows.append(
+            (
+                label,
+                ["{reached} of {of}".format(**r["places_reached"][side]) for r in records],
+            )
         )
-    )
     for label, values in rows:
         table.add_row(label, *values)
     common.console.print(table)

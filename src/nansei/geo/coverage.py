@@ -30,7 +30,7 @@ import shapely
 from shapely import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from nansei.catalog import Catalog, Gate, UnknownIdError
+from nansei.catalog import SITE_SIDES, Catalog, Gate, UnknownIdError
 from nansei.geo.geodesy import (
     WGS84,
     check_latlon,
@@ -356,6 +356,7 @@ class Coverage:
             },
             "gates": self.gates,
             "places": self.places,
+            "places_reached": places_reached(self.places),
             "land": {
                 "source": source_line(),
                 "data_version": self.land.version,
@@ -363,6 +364,20 @@ class Coverage:
                 "lakes": "counted as land",
             },
         }
+
+
+def places_reached(places: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Places reached, by side: ``{"threat": {"reached", "of"}, "own": ..., "other": ...}``.
+
+    Only ``threat`` places measure what a posture can hold at risk; Japan's own and
+    allied bases and cities are inside its own reach by construction.
+    """
+    tally = {side: {"reached": 0, "of": 0} for side in SITE_SIDES}
+    for place in places:
+        entry = tally[place["side"]]
+        entry["of"] += 1
+        entry["reached"] += bool(place["reached_by"])
+    return tally
 
 
 def place_records(catalog: Catalog, index: ReachIndex) -> list[dict[str, Any]]:
@@ -386,6 +401,7 @@ def place_records(catalog: Catalog, index: ReachIndex) -> list[dict[str, Any]]:
                 "nearest_unit": nearest_unit,
                 "distance_km": nearest_km,
                 "reached_by": reached,
+                "side": site.side,
                 "lat": site.lat,
                 "lon": site.lon,
             }
