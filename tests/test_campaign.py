@@ -364,3 +364,100 @@ def test_engine_agrees_with_reference(changes):
         table = _binned(engine[name], reference[name])
         if table.shape[1] > 1:
             assert chi2_contingency(table).pvalue > 1e-4, name
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {
+            "red": {"counterforce": True, "warning_h": 6},
+            "posture.units": [
+                {
+                    "id": "miyako",
+                    "system": "type12-original",
+                    "site": "miyako",
+                    "launchers": 4,
+                    "missiles_per_launcher": 6,
+                    "reload_stock": 24,
+                },
+                {
+                    "id": "kengun",
+                    "system": "type12-improved",
+                    "site": "kengun",
+                    "launchers": 2,
+                    "missiles_per_launcher": 6,
+                    "reload_stock": 12,
+                },
+                {
+                    "id": "ebino",
+                    "system": "hvgp-block1",
+                    "site": "ebino",
+                    "launchers": 2,
+                    "missiles_per_launcher": 2,
+                    "reload_stock": 4,
+                    "platform": "fixed",
+                },
+                {
+                    "id": "chokai",
+                    "system": "tomahawk-block-iv",
+                    "site": "sasebo",
+                    "launchers": 1,
+                    "missiles_per_launcher": 8,
+                    "platform": "ship",
+                },
+            ],
+        },
+        {
+            "red": {"counterforce": True, "warning_h": 3, "maritime_strike": ["tomahawk-block-iv"]},
+            "stations": [{"unit": "chokai", "position": [27.5, 126.0], "speed_kn": 20}],
+            "posture.units": [
+                {
+                    "id": "miyako",
+                    "system": "type12-original",
+                    "site": "miyako",
+                    "launchers": 4,
+                    "missiles_per_launcher": 6,
+                    "reload_stock": 24,
+                },
+                {
+                    "id": "chokai",
+                    "system": "tomahawk-block-iv",
+                    "site": "sasebo",
+                    "launchers": 1,
+                    "missiles_per_launcher": 16,
+                    "platform": "ship",
+                },
+                {
+                    "id": "aegis",
+                    "system": "tomahawk-block-iv",
+                    "site": "sasebo",
+                    "launchers": 1,
+                    "missiles_per_launcher": 16,
+                    "platform": "ship",
+                },
+            ],
+        },
+        {
+            "red": {"counterforce": True, "warning_h": 0},
+            "doctrine.coordination": "independent",
+            "doctrine.max_salvos_per_group": None,
+        },
+    ],
+    ids=["active-mixed-coordinated", "active-station", "active-independent"],
+)
+def test_engine_agrees_with_reference_under_active_red(changes):
+    # The same check for active red: counter-force waves through island air defence,
+    # dispersal, acquisition against a moving group and per-system defences.
+    from scipy.stats import chi2_contingency
+
+    s = scenario(**changes, overrides={"survival.search_rate_per_day": 0.05})
+    setup = build_setup(s, CATALOG)
+    assert setup.red is not None
+    engine = run_replications(setup, 4000, seed=11)
+    reference = run_reference(setup, 600, seed=12)
+    assert engine["blue_launchers_lost_counterforce"].mean() > 0
+    for name in engine:
+        assert_agree(engine[name].astype(float), reference[name].astype(float))
+        table = _binned(engine[name], reference[name])
+        if table.shape[1] > 1:
+            assert chi2_contingency(table).pvalue > 1e-4, name

@@ -27,7 +27,7 @@ def test_cues_are_poisson_in_time_in_reach(coordination):
     doctrine = scenario.doctrine.model_copy(update={"coordination": coordination})
     scenario = scenario.model_copy(update={"doctrine": doctrine})
     setup = build_setup(scenario, CATALOG)
-    units, threat, rules = compile_tables(setup)
+    units, threat, _, rules = compile_tables(setup)
     keys = stream_keys(9)
     per_group = {}  # expected cues per group of each kind
     for k, group in enumerate(setup.groups):

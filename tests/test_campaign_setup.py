@@ -165,7 +165,7 @@ def _arrival_draws(rate, days, reps):
     scenario = scenario.model_copy(
         update={"threat": scenario.threat.model_copy(update={"groups": [group]})}
     )
-    _, threat, _ = compile_tables(build_setup(scenario, CATALOG))
+    _, threat, _, _ = compile_tables(build_setup(scenario, CATALOG))
     keys = stream_keys(5)
     return [arrivals(keys, rep, threat, days).arrival_h for rep in range(reps)]
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -23,6 +24,12 @@ METRICS = {
     "blue_missiles_fired",
     "blue_launchers_lost",
     "magazine_exhausted_day",
+    "red_combatants_out_of_action",
+    "red_auxiliaries_out_of_action",
+    "groups_transited_undamaged_fraction",
+    "blue_launchers_lost_counterforce",
+    "blue_missiles_lost_in_depots",
+    "blue_ships_lost",
 }
 
 
@@ -234,3 +241,63 @@ def test_demo_runs_the_comparison(monkeypatch):
 
 def test_bundled_default_scenario_exists():
     assert load_scenario("miyako-transit").posture.year == 2025
+
+
+@pytest.mark.parametrize(
+    ("red", "fragments"),
+    [
+        ({"counterforce": True, "warning_h": -3}, ("red.warning_h", "must be >= 0")),
+        ({"counterforce": True, "maritime_strike": ["tomahawk-blok-v"]},
+         ("red.maritime_strike[0]", "tomahawk-block-v")),
+        ({"counterforce": "perhaps"}, ("red.counterforce",)),
+    ],
+)  # fmt: skip
+def test_bad_red_section(tmp_path, red, fragments):
+    document = yaml.safe_load(resolve_scenario_path("miyako-transit").read_text())
+    document["red"] = red
+    path = tmp_path / "red.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert_clean_failure(run("campaign", str(path)), *fragments)
+
+
+def test_tables_say_which_red_model_ran():
+    result = run("campaign", "miyako-transit", "--reps", "50", "--year", "2027")
+    assert result.exit_code == 0, result.output
+    assert "counter-force on, 12 h warning" in result.stdout
+    assert "land-attack missiles do not engage ships" in result.stdout
+
+
+def test_every_metric_has_a_row_and_a_label():
+    from nansei.campaign import METRICS as ENGINE_METRICS
+    from nansei.cli.campaign import DISPLAY, LABELS
+
+    assert sorted(DISPLAY) == sorted(ENGINE_METRICS) == sorted(LABELS)
+
+
+def test_auto_salvo_example_runs():
+    example = (
+        Path(__file__).resolve().parents[1] / "examples" / "campaign" / "miyako-auto-salvo.yaml"
+    )
+    result = run("campaign", str(example), "--reps", "50", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["metrics"]["red_ships_out_of_action"]["mean"] > 0
+
+
+@pytest.mark.parametrize(
+    ("stations", "fragments"),
+    [
+        ([{"unit": "chokai", "position": [27.0, 126.5]}], ("stations[0].unit", "posture unit")),
+        ([{"unit": "miyako-type12", "position": [27.0, 126.5]}],
+         ("stations[0].unit", "only ships sail")),
+        ([{"unit": "chokai-tomahawk", "position": [-40.0, 10.0], "speed_kn": 5}],
+         ("stations[0].position", "outside the ship's reach")),
+        ([{"unit": "chokai-tomahawk", "position": "nowhere"}], ("stations[0].position",)),
+    ],
+)  # fmt: skip
+def test_bad_station(tmp_path, stations, fragments):
+    document = yaml.safe_load(resolve_scenario_path("miyako-transit").read_text())
+    document["posture"] = {"year": 2027}
+    document["stations"] = stations
+    path = tmp_path / "stations.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert_clean_failure(run("campaign", str(path)), *fragments)

@@ -325,7 +325,9 @@ def test_markdown_and_csv_tables(tmp_path):
     assert lines[1] == "| --- | ---: | ---: |"
     assert any(line.startswith("| red ships out of action |") for line in lines)
     rows = csv_path.read_text().splitlines()
-    assert rows[0] == "metric,2022,2026" and len(rows) == 1 + 6
+    from nansei.cli.campaign import DISPLAY
+
+    assert rows[0] == "metric,2022,2026" and len(rows) == 1 + len(DISPLAY) + 1  # + units
     result = run("data", "posture", "2026", "--markdown")
     assert result.exit_code == 0 and "| --- |" in result.stdout
     result = run("coverage", "--year", "2022", "--csv", str(tmp_path / "cov.csv"))

@@ -73,11 +73,24 @@ UNITS: frozenset[str] = frozenset(
         "¥ trillion",
         "% of GDP",
         "USD billion",
+        "km/h",
+        "km2",
+        "flag",
     }
 )
 
 ENTITY_KINDS: frozenset[str] = frozenset(
-    {"missile", "company", "ship-class", "engagement", "survival", "isr", "threat"}
+    {
+        "missile",
+        "company",
+        "ship-class",
+        "engagement",
+        "survival",
+        "isr",
+        "threat",
+        "strike",
+        "air-defence",
+    }
 )
 
 SECTIONS = ("sources", "entities", "sites", "gates", "postures", "budget_series")

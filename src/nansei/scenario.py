@@ -42,6 +42,8 @@ __all__ = [
     "ExplicitUnit",
     "Isr",
     "PostureSpec",
+    "Red",
+    "Station",
     "Scenario",
     "ScenarioError",
     "Threat",
@@ -244,8 +246,21 @@ class Isr(StrictModel):
     ] = Field(default=None, exclude=True)
 
 
+def _salvo_size(value: Any) -> Any:
+    """A salvo size is a whole number of missiles in [1, 1000] or ``auto``."""
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ValueError(f"must be a whole number of missiles in [1, 1000] or auto, got {value!r}")
+    return value
+
+
 class Doctrine(StrictModel):
-    salvo_size: int = Field(ge=1, le=1000, description="missiles a unit fires per salvo")
+    salvo_size: Annotated[int | str, BeforeValidator(_salvo_size)] = Field(
+        description="missiles a unit fires per salvo, or auto: per group kind and missile "
+        "system, the size from AUTO_SALVO_SIZES with the most ships out of action per "
+        "missile against a fresh group (a table precomputed with the salvo engine)"
+    )
     coordination: Literal["independent", "coordinated"] = "independent"
     max_salvos_per_group: int | None = Field(
         default=None,
@@ -258,6 +273,54 @@ class Doctrine(StrictModel):
     )
 
 
+class Red(StrictModel):
+    """What red does besides sailing (docs/campaign.md, "Red fights back").
+
+    ``counterforce: false`` is the passive red of the earlier model, number for number:
+    no strikes on blue sites, one σ and one defence for every weapon, and the
+    land-attack Tomahawks still engage ships (as before). ``true`` switches on the
+    active-red model: counter-force strike waves on the fixed sites with island air
+    defence, dispersal in the warning time, weapon-specific engagement (σ falls with
+    time of flight against a moving group, per-system defence effectiveness) and
+    land-attack weapons that do not engage ships unless ``maritime_strike`` names them.
+    """
+
+    counterforce: bool = Field(
+        default=False,
+        description="active red (strikes, island air defence, per-weapon "
+        "engagement); false = the passive red of the earlier model",
+    )
+    warning_h: float = Field(
+        default=0.0,
+        ge=0,
+        le=720,
+        description="hours of warning before the first strike, in which truck launchers "
+        "disperse from their garrisons",
+    )
+    arrivals_factor_per_loss: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="red adaptation: each group put out of action (turned back or all "
+        "out) multiplies the arrival rate of later groups by this; 1 = no adaptation",
+    )
+    maritime_strike: list[str] = Field(
+        default_factory=list,
+        description="land-attack systems assumed to have a maritime-strike variant (they "
+        "then engage ships; outputs list the assumption)",
+    )
+
+
+class Station(StrictModel):
+    """A missile ship's firing station: it sails there from its home port at
+    ``speed_kn`` (on warning with active red, at the start otherwise) and fires from
+    there once it has arrived."""
+
+    unit: str = Field(description="a posture unit on platform ship")
+    position: Place = Field(description="[lat, lon] degrees or a catalog site id")
+    speed_kn: float = Field(default=18.0, gt=0, le=40, description="transit speed, knots")
+
+
 class Scenario(StrictModel):
     name: str
     description: str = ""
@@ -265,6 +328,10 @@ class Scenario(StrictModel):
     threat: Threat
     isr: Isr = Isr()
     doctrine: Doctrine
+    red: Red = Red()
+    stations: list[Station] = Field(
+        default_factory=list, description="firing stations of missile ships; none = in port"
+    )
     days: float = Field(gt=0, le=MAX_DAYS, description="arrival window, days")
     time_step_h: Annotated[
         None,
@@ -322,6 +389,10 @@ def scenario_hash(scenario: Scenario) -> str:
     run rather than reshuffling it.
     """
     payload = scenario.model_dump(mode="json", exclude={"replications", "seed"})
+    if scenario.red == Red():
+        del payload["red"]  # a passive-red scenario keeps the hash it had before the section
+    if not scenario.stations:
+        del payload["stations"]
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -409,6 +480,51 @@ def _kind_ids(catalog: Catalog, kind: str) -> list[str]:
 _MISSILE_PARAMS = ("range_km", "reliability", "p_hit")
 
 
+def _station_problems(scenario: Scenario, catalog: Catalog) -> list[Problem]:
+    """Each station names a ship unit of the posture, a known place, and is reachable
+    from the ship's home port within the campaign (distance / speed ≤ days)."""
+    from nansei.geo import distance_km  # geometry only where stations are checked
+
+    if scenario.posture.year is not None and scenario.posture.year in catalog.postures:
+        units = {u.id: (u.platform, u.site) for u in catalog.posture(scenario.posture.year).units}
+    else:
+        units = {u.id: (u.platform, u.site) for u in scenario.posture.units or []}
+    problems = []
+    for index, station in enumerate(scenario.stations):
+        path = f"stations[{index}]"
+        if station.unit not in units:
+            problems.append(Problem.at(f"{path}.unit", unknown("posture unit", station.unit,
+                                                                sorted(units))))  # fmt: skip
+            continue
+        platform, home = units[station.unit]
+        if platform != "ship":
+            problems.append(Problem.at(f"{path}.unit", f"{station.unit!r} is a {platform} "
+                                       "unit; only ships sail to stations"))  # fmt: skip
+            continue
+        place = station.position
+        if isinstance(place, str):
+            if place not in catalog.sites:
+                message = unknown("site", place, sorted(catalog.sites))
+                problems.append(Problem.at(f"{path}.position", message))
+                continue
+            place = (catalog.site(place).lat, catalog.site(place).lon)
+        if home is None or home not in catalog.sites:
+            continue
+        port = catalog.site(home)
+        hours = float(distance_km(port.lat, port.lon, place[0], place[1])) / (
+            station.speed_kn * 1.852
+        )
+        if hours > scenario.days * 24.0:
+            problems.append(
+                Problem.at(
+                    f"{path}.position",
+                    f"outside the ship's reach: {hours:.0f} h from {home} at "
+                    f"{station.speed_kn:g} kn, longer than the {scenario.days:g}-day campaign",
+                )
+            )
+    return problems
+
+
 def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = "") -> Catalog:
     """Check every catalog reference and return the catalog with the scenario's overrides.
 
@@ -467,6 +583,14 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
             if isinstance(place, str) and place not in catalog.sites:
                 problems.append(Problem.at(f"{path}.{field_name}", unknown("site", place, sites)))
 
+    problems.extend(_station_problems(scenario, catalog))
+    for index, system in enumerate(scenario.red.maritime_strike):
+        if system not in missiles:
+            problems.append(
+                Problem.at(
+                    f"red.maritime_strike[{index}]", unknown("missile system", system, missiles)
+                )
+            )
     effective = catalog
     for param_id in scenario.overrides:
         try:

@@ -48,6 +48,10 @@ PURPOSES = {
     "search": 5,
     "staying-power": 6,
     "exchange": 7,
+    "dispersal": 8,
+    "counterforce": 9,
+    "auto-salvo": 10,
+    "adaptation": 11,
 }
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)

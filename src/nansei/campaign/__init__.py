@@ -31,6 +31,7 @@ __all__ = [
     "check_overrides_read",
     "compare_postures",
     "comparison_record",
+    "red_record",
     "run_campaign",
     "summarize_metrics",
 ]
@@ -80,6 +81,7 @@ class CampaignRun:
             "cue_rate_per_h": rounded(self.setup.cue_rate_per_h),
             "units_engaged": self.units_engaged(),
             "overrides": dict(self.setup.scenario.overrides),
+            "red_model": red_record(self.setup),
             "metrics": self.metrics(),
             "parameters_read": dict(self.setup.params),
         }
@@ -93,6 +95,18 @@ class CampaignRun:
             "replication": np.arange(n, dtype=np.int64),
             **self.columns,
         }
+
+
+def red_record(setup: CampaignSetup) -> dict[str, Any]:
+    """The red model in force, for the JSON: passive or active (counter-force), the
+    warning time, and any land-attack system assumed to have a maritime-strike variant
+    (an assumption outputs must state)."""
+    red = setup.scenario.red
+    return {
+        "counterforce": red.counterforce,
+        "warning_h": red.warning_h,
+        "maritime_strike_assumed": list(red.maritime_strike),
+    }
 
 
 def _prepared(
@@ -216,6 +230,7 @@ def comparison_record(runs: Mapping[int, CampaignRun]) -> dict[str, Any]:
         "replications": first.replications,
         "seed": first.seed,
         "overrides": dict(first.setup.scenario.overrides),
+        "red_model": red_record(first.setup),
         "years": {
             str(year): {
                 "scenario_hash": run.setup.scenario_hash,

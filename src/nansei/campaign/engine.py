@@ -20,15 +20,27 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from nansei.campaign.kernels import COLUMNS, run_chunk
-from nansei.campaign.phases import RULES, ThreatTable, UnitTable
-from nansei.campaign.setup import CampaignSetup
-from nansei.streams import PURPOSES, purpose_key
+from nansei.campaign.phases import RULES, RedTable, ThreatTable, UnitTable, out_per_missile
+from nansei.campaign.setup import ACQUISITION_SPACING_KM, CampaignSetup
+from nansei.combat.kernels import (
+    AREA_CHANNELS,
+    AREA_P,
+    AREA_SHOTS,
+    POINT_P,
+    SHIP_FLOAT_COLUMNS,
+    SHIP_INT_COLUMNS,
+    STAYING,
+    pack_attack,
+)
+from nansei.streams import PURPOSES, new_stream, purpose_key
 
 __all__ = [
     "CHUNK_REPS",
     "COLUMNS",
     "INTEGER_COLUMNS",
     "METRICS",
+    "AUTO_SALVO_SIZES",
+    "auto_salvo_table",
     "compile_tables",
     "engaged_units",
     "run_replications",
@@ -45,11 +57,18 @@ METRICS = (
     "blue_missiles_fired",
     "blue_launchers_lost",
     "magazine_exhausted_day",
+    "red_combatants_out_of_action",
+    "red_auxiliaries_out_of_action",
+    "groups_transited_undamaged_fraction",
+    "blue_launchers_lost_counterforce",
+    "blue_missiles_lost_in_depots",
+    "blue_ships_lost",
 )
 
 #: Columns that are counts (the rest are fractions, days or flags).
 INTEGER_COLUMNS = frozenset(COLUMNS) - {
     "groups_transited_fraction",
+    "groups_transited_undamaged_fraction",
     "magazine_exhausted_day",
     "magazine_exhausted",
 }
@@ -81,10 +100,18 @@ def _merge(stretches: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return [(begin, end) for begin, end in merged]
 
 
-def compile_tables(setup: CampaignSetup) -> tuple[UnitTable, ThreatTable, np.ndarray]:
-    """The setup as the compiled engine's arrays: engaged units, threat, rules."""
-    engaged = setup.engaged()
-    units = [setup.units[i] for i in engaged]
+def compile_tables(
+    setup: CampaignSetup,
+) -> tuple[UnitTable, ThreatTable, RedTable, np.ndarray]:
+    """The setup as the compiled engine's arrays: units, threat, red, rules.
+
+    The units are the engaged ones (passive red) or, with active red, the engaged ones
+    and every ship unit (:meth:`CampaignSetup.targets`), in posture order, so a unit
+    keeps its place, and its random streams, whichever units join it."""
+    engaged_set = set(setup.engaged())
+    targets = setup.targets()
+    units = [setup.units[i] for i in targets]
+    site_ids = sorted({u.site or f"@{u.id}" for u in units}) if setup.red is not None else []
     unit_table = UnitTable(
         launchers=np.array([u.launchers for u in units], dtype=np.int64),
         load=np.array([u.missiles_per_launcher for u in units], dtype=np.int64),
@@ -93,18 +120,28 @@ def compile_tables(setup: CampaignSetup) -> tuple[UnitTable, ThreatTable, np.nda
         fixed=np.array([u.platform == "fixed" for u in units], dtype=np.bool_),
         system=np.array([u.system_index for u in units], dtype=np.int64),
         attack=np.array([s.attack for s in setup.systems], dtype=np.float64).reshape(-1, 4),
+        engages=np.array([i in engaged_set for i in targets], dtype=np.bool_),
+        site=np.array(
+            [site_ids.index(u.site or f"@{u.id}") if site_ids else -1 for u in units],
+            dtype=np.int64,
+        ),
+        ship=np.array([u.platform == "ship" for u in units], dtype=np.bool_),
+        depart_h=np.array([u.depart_h for u in units], dtype=np.float64),
+        on_station_h=np.array([u.on_station_h for u in units], dtype=np.float64),
     )
 
     groups = setup.groups
     kinds = len(groups)
-    width = max([1] + [len(g.stretches_km[i]) for g in groups for i in engaged])
+    width = max([1] + [len(g.stretches_km[i]) for g in groups for i in targets])
     stretches = np.zeros((kinds, len(units), width, 2))
     stretch_count = np.zeros((kinds, len(units)), dtype=np.int64)
-    unions = [_merge([s for i in engaged for s in g.stretches_km[i]]) for g in groups]
+    unions = [_merge([s for i in engaged_set for s in g.stretches_km[i]]) for g in groups]
     union = np.zeros((kinds, max([1] + [len(u) for u in unions]), 2))
     union_count = np.array([len(u) for u in unions], dtype=np.int64)
     for k, group in enumerate(groups):
-        for j, i in enumerate(engaged):
+        for j, i in enumerate(targets):
+            if i not in engaged_set:
+                continue  # in the run as a counter-force target only: never cued
             for w, (begin, end) in enumerate(group.stretches_km[i]):
                 stretches[k, j, w] = begin, end
             stretch_count[k, j] = len(group.stretches_km[i])
@@ -114,10 +151,26 @@ def compile_tables(setup: CampaignSetup) -> tuple[UnitTable, ThreatTable, np.nda
     ship_f = np.zeros((kinds, max_ships, groups[0].ship_f.shape[1] if groups else 9))
     ship_i = np.zeros((kinds, max_ships, groups[0].ship_i.shape[1] if groups else 5), np.int64)
     fleet = np.zeros((kinds, 2))
+    auxiliary = np.zeros((kinds, max_ships), dtype=np.bool_)
     for k, group in enumerate(groups):
         ship_f[k, : group.ships] = group.ship_f
         ship_i[k, : group.ships] = group.ship_i
         fleet[k] = group.fleet
+        auxiliary[k, : group.ships] = group.auxiliary or False
+    active = setup.red is not None
+    # The ships' defences against each system: kill probabilities times its factor.
+    ship_f_system = np.zeros((len(setup.systems) if active else 0, *ship_f.shape))
+    for index, system in enumerate(setup.systems if active else ()):
+        ship_f_system[index] = ship_f
+        ship_f_system[index, :, :, AREA_P] *= system.defence_factor
+        ship_f_system[index, :, :, POINT_P] *= system.defence_factor
+    stations = max([1] + [a.size for g in groups for a in g.acquisition])
+    acquisition = np.ones((kinds, len(units) if active else 0, stations))
+    for k, group in enumerate(groups if active else ()):
+        for j, i in enumerate(targets):
+            table = group.acquisition[i]
+            acquisition[k, j, : table.size] = table
+            acquisition[k, j, table.size :] = table[-1]
     threat = ThreatTable(
         rate_per_day=np.array([g.arrivals_per_day for g in groups], dtype=np.float64),
         speed_kmh=np.array([g.speed_kmh for g in groups], dtype=np.float64),
@@ -133,7 +186,14 @@ def compile_tables(setup: CampaignSetup) -> tuple[UnitTable, ThreatTable, np.nda
         stretch_count=stretch_count,
         union=union,
         union_count=union_count,
+        auxiliary=auxiliary,
+        acquisition=acquisition,
+        ship_f_system=ship_f_system,
+        auto_salvo=auto_salvo_table(setup, ship_f, ship_i, fleet, ship_f_system)
+        if setup.doctrine.salvo_size == "auto"
+        else np.zeros((kinds, len(setup.systems)), dtype=np.int64),
     )
+    red = _red_table(setup, site_ids)
 
     doctrine = setup.doctrine
     survival = setup.survival
@@ -141,7 +201,7 @@ def compile_tables(setup: CampaignSetup) -> tuple[UnitTable, ThreatTable, np.nda
         "days": setup.days,
         "horizon_h": setup.horizon_h,
         "cue_rate_per_h": setup.cue_rate_per_h,
-        "salvo_size": doctrine.salvo_size,
+        "salvo_size": -1.0 if doctrine.salvo_size == "auto" else doctrine.salvo_size,
         "coordinated": 1.0 if doctrine.coordination == "coordinated" else 0.0,
         "max_salvos": -1.0
         if doctrine.max_salvos_per_group is None
@@ -154,14 +214,78 @@ def compile_tables(setup: CampaignSetup) -> tuple[UnitTable, ThreatTable, np.nda
         "p_kill": survival.p_kill,
         "hidden_hazard_per_h": survival.hidden_hazard_per_day / 24.0,
         "reload_h": survival.reload_h,
+        "active_red": 1.0 if active else 0.0,
+        "warning_h": setup.red.warning_h if active else 0.0,
+        "red_inventory": setup.red.inventory if active else 0.0,
+        "warheads_per_site": setup.red.warheads_per_site if active else 0.0,
+        "wave_interval_h": setup.red.wave_interval_h if active else 0.0,
+        "dispersal_mean_h": setup.red.dispersal_mean_h if active else 0.0,
+        "acquisition_spacing_km": ACQUISITION_SPACING_KM,
+        "arrivals_factor_per_loss": setup.scenario.red.arrivals_factor_per_loss,
     }
     rules = np.array([float(values[name]) for name in RULES], dtype=np.float64)
-    return unit_table, threat, rules
+    return unit_table, threat, red, rules
+
+
+def _red_table(setup: CampaignSetup, site_ids: list[str]) -> RedTable:
+    """Each struck site as a one-"ship" fleet for the salvo kernel: staying power one
+    hit (a site is closed at its first hit), its island air defence as an area layer
+    (channels, kill probability per shot, shots per warhead, interceptors); and red's
+    attack (reliability, σ = 1 at a known fixed site, p_hit = p_kill per warhead)."""
+    count = len(site_ids)
+    site_f = np.zeros((count, 1, len(SHIP_FLOAT_COLUMNS)))
+    site_i = np.zeros((count, 1, len(SHIP_INT_COLUMNS)), dtype=np.int64)
+    site_fleet = np.zeros((count, 2))
+    red = setup.red
+    if red is None:
+        return RedTable(site_f, site_i, site_fleet, np.zeros(4))
+    for s, site in enumerate(site_ids):
+        site_f[s, 0, STAYING] = 1.0
+        channels = red.sam_channels.get(site, 0.0)
+        if channels > 0:
+            site_f[s, 0, AREA_CHANNELS] = channels
+            site_f[s, 0, AREA_P] = red.sam_p_kill
+            site_f[s, 0, AREA_SHOTS] = red.sam_shots
+            site_i[s, 0, 0] = red.sam_interceptors.get(site, 0)
+        site_fleet[s] = (1.0 if channels > 0 else 0.0, red.sam_readiness)
+    return RedTable(
+        site_f, site_i, site_fleet, pack_attack(red.reliability, 1.0, red.p_kill, "uniform")
+    )
+
+
+#: The salvo sizes doctrine ``auto`` chooses from, and the salvos per size behind the table.
+AUTO_SALVO_SIZES = (2, 4, 6, 8, 12, 16, 24, 32, 48)
+AUTO_SALVO_REPS = 4000
+
+
+def auto_salvo_table(setup, ship_f, ship_i, fleet, ship_f_system) -> np.ndarray:
+    """Doctrine ``auto``: per group kind and missile system, the size in
+    :data:`AUTO_SALVO_SIZES` with the most ships out of action per missile in one salvo
+    at a fresh group (the salvo engine, :data:`AUTO_SALVO_REPS` salvos per size, its own
+    stream so the table is fixed by the setup). The ships' defences are those against
+    the system (active red) or the kind's; σ is the catalog's. Ties go to the smaller."""
+    table = np.zeros((len(setup.groups), len(setup.systems)), dtype=np.int64)
+    key = np.uint64(purpose_key(0, "auto-salvo"))
+    for k, group in enumerate(setup.groups):
+        ships = group.ships
+        for index, system in enumerate(setup.systems):
+            defences = ship_f_system[index, k] if ship_f_system.shape[0] else ship_f[k]
+            best, best_size = -1.0, AUTO_SALVO_SIZES[0]
+            for size in AUTO_SALVO_SIZES:
+                stream = new_stream(key, np.int64(k), np.int64(index), np.int64(size))
+                value = out_per_missile(
+                    stream, np.int64(size), system.attack, defences[:ships], fleet[k],
+                    ship_i[k, :ships], np.int64(AUTO_SALVO_REPS),
+                )  # fmt: skip
+                if value > best + 1e-12:
+                    best, best_size = value, size
+            table[k, index] = best_size
+    return table
 
 
 def _chunk_job(args) -> np.ndarray:
-    keys, first, reps, units, threat, rules = args
-    return run_chunk(keys, first, reps, units, threat, rules)
+    keys, first, reps, units, threat, red, rules = args
+    return run_chunk(keys, first, reps, units, threat, red, rules)
 
 
 def _empty_columns(replications: int) -> dict[str, np.ndarray]:
@@ -193,10 +317,10 @@ def run_replications(
     """Replications ``first`` … ``first + replications − 1``, chunk by chunk; per-rep
     columns. ``progress(n)`` after each chunk of ``n``; ``workers > 1`` runs chunks in
     that many processes with identical numbers."""
-    units, threat, rules = compile_tables(setup)
+    units, threat, red, rules = compile_tables(setup)
     keys = stream_keys(seed)
     jobs = [
-        (keys, first + start, min(CHUNK_REPS, replications - start), units, threat, rules)
+        (keys, first + start, min(CHUNK_REPS, replications - start), units, threat, red, rules)
         for start in range(0, replications, CHUNK_REPS)
     ]
     # Columns are filled chunk by chunk, so peak memory is the columns plus one chunk.

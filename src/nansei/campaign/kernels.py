@@ -16,16 +16,27 @@ import numpy as np
 from numba import njit
 
 from nansei.campaign.phases import (
+    ACTIVE,
+    ADAPT_FACTOR,
     ALL_OUT,
     COORDINATED,
     DAYS,
+    DISPERSAL,
+    DISPERSAL_MEAN,
     EN_ROUTE,
     HIDDEN_HAZARD,
     HORIZON,
     MAX_SALVOS,
+    RED_INVENTORY,
     RELOAD_H,
     RESERVE,
+    STAYED,
     TURNED_BACK,
+    WARHEADS,
+    WARNING_H,
+    WAVE_INTERVAL,
+    acquisition,
+    adapt,
     arrivals,
     can_fire,
     complete_reloads,
@@ -37,10 +48,14 @@ from nansei.campaign.phases import (
     new_blue,
     out_of_action,
     salvo,
+    salvo_size,
     search,
     start_reloads,
+    strike_wave,
     time_order,
 )
+from nansei.combat.kernels import HITS, INVENTORY, SCOUTING, THRESHOLD, UNLIMITED
+from nansei.streams import exponential, new_stream
 
 #: The per-replication columns, in the kernel's order.
 COLUMNS = (
@@ -59,21 +74,49 @@ COLUMNS = (
     "magazine_exhausted",
     "red_hits_received",
     "blue_missiles_intercepted",
+    "red_combatants_out_of_action",
+    "red_auxiliaries_out_of_action",
+    "groups_transited_undamaged_fraction",
+    "blue_launchers_lost_counterforce",
+    "blue_missiles_lost_in_depots",
+    "blue_ships_lost",
+    "red_counterforce_missiles",
+    "red_counterforce_intercepted",
 )
 (C_OUT, C_FRACTION, C_FIRED, C_LOST, C_EXHAUSTED_DAY, C_ARRIVED, C_TRANSITED, C_TURNED,
  C_ALL_OUT, C_SALVOS, C_LOST_FIRING, C_LOST_HIDDEN, C_EXHAUSTED, C_HITS,
- C_INTERCEPTED) = range(len(COLUMNS))  # fmt: skip
+ C_INTERCEPTED, C_COMBATANTS, C_AUXILIARIES, C_UNDAMAGED, C_LOST_CF, C_LOST_DEPOTS,
+ C_SHIPS_LOST, C_RED_FIRED, C_RED_INTERCEPTED) = range(len(COLUMNS))  # fmt: skip
 
 _TALLY_SIZE = 9
 _T_AREA, _T_POINT, _T_HITS = 3, 4, 7
 
 
 @njit(cache=True)
-def _none_can_fire(blue, count, reserve):
+def _none_can_fire(blue, units, count, reserve):
     for u in range(count):
-        if can_fire(blue, u, reserve):
+        if units.engages[u] and can_fire(blue, u, reserve):
             return False
     return True
+
+
+@njit(cache=True)
+def _aimed(attack, threat, groups, g, t_h, rules, shooters, wanted):
+    """The firing system's attack factors for this salvo: as given with passive red; with
+    active red σ times the acquisition chance of the firing units (missile-weighted
+    over the units of a coordinated salvo)."""
+    if rules[ACTIVE] == 0:
+        return attack
+    weighted = 0.0
+    total = 0
+    for u in range(shooters.size):
+        if shooters[u]:
+            weighted += wanted[u] * acquisition(threat, groups, g, u, t_h, rules)
+            total += wanted[u]
+    out = attack.copy()
+    if total > 0:
+        out[SCOUTING] = attack[SCOUTING] * weighted / total
+    return out
 
 
 @njit(cache=True)
@@ -85,14 +128,43 @@ def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts):
 
 
 @njit(cache=True)
-def replicate(keys, rep, units, threat, rules, row):
+def replicate(keys, rep, units, threat, red, rules, row):
     """One replication; writes its columns into ``row``."""
     unit_count = units.launchers.size
     reserve = int(rules[RESERVE])
+    active = rules[ACTIVE] > 0
     groups = arrivals(keys, rep, threat, rules[DAYS])
     blue = new_blue(units)
     search(keys, rep, units, blue, rules[HIDDEN_HAZARD])
     cue_h, cue_group, cue_unit = cueing(keys, rep, threat, groups, units, rules)
+
+    # Active red: who dispersed in the warning time; the sites' state; the waves.
+    sites = red.site_f.shape[0]
+    dispersed = np.zeros(blue.alive.shape, dtype=np.bool_)
+    site_state = np.zeros((sites, 4), dtype=np.int64)
+    closed = np.zeros(sites, dtype=np.bool_)
+    red_left = np.int64(rules[RED_INVENTORY]) if active else np.int64(0)
+    per_site = np.int64(rules[WARHEADS])
+    if active:
+        for u in range(unit_count):
+            for slot in range(units.launchers[u]):
+                if units.truck[u]:
+                    stream = new_stream(keys[DISPERSAL], rep, u, slot)
+                    dispersed[u, slot] = (
+                        exponential(stream) * rules[DISPERSAL_MEAN] < rules[WARNING_H]
+                    )
+        for s in range(sites):
+            site_state[s, THRESHOLD] = 1
+            site_state[s, INVENTORY] = red.site_i[s, 0, 0]
+            site_state[s, 3] = UNLIMITED
+    red_start = red_left
+    cf_lost = np.zeros(4, dtype=np.int64)  # launchers, depot missiles, ships, intercepted
+    wave = np.int64(0)
+    wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
+    shooters = np.zeros(unit_count, dtype=np.bool_)
+    adapting = rules[ADAPT_FACTOR] < 1.0
+    out_h = np.full(groups.kind.size, np.inf)  # when each group was put out of action
+    decided = np.zeros(groups.kind.size, dtype=np.bool_)
 
     found_flat = blue.found_at_h.ravel()
     found_order = time_order(found_flat)
@@ -107,16 +179,29 @@ def replicate(keys, rep, units, threat, rules, row):
     salvos = 0
     lost_hidden = 0
     exhausted_h = math.nan
-    if unit_count > 0 and _none_can_fire(blue, unit_count, reserve):
+    if unit_count > 0 and _none_can_fire(blue, units, unit_count, reserve):
         exhausted_h = 0.0
 
     next_cue = 0
     next_found = 0
-    while next_cue < cue_h.size or next_found < found_count:
+    while next_cue < cue_h.size or next_found < found_count or wave_h < rules[HORIZON]:
         take_found = next_found < found_count and (
             next_cue >= cue_h.size or found_flat[found_order[next_found]] <= cue_h[next_cue]
         )
-        if take_found:
+        soonest = math.inf
+        if next_cue < cue_h.size:
+            soonest = cue_h[next_cue]
+        if next_found < found_count:
+            soonest = min(soonest, found_flat[found_order[next_found]])
+        if wave_h < rules[HORIZON] and wave_h <= soonest:
+            t_h = wave_h
+            red_left = strike_wave(
+                keys, rep, units, blue, red, site_state, closed, wave, red_left, per_site,
+                dispersed, cf_lost, t_h,
+            )  # fmt: skip
+            wave += 1
+            wave_h = wave * rules[WAVE_INTERVAL] if red_left > 0 else math.inf
+        elif take_found:
             flat = found_order[next_found]
             next_found += 1
             t_h = found_flat[flat]
@@ -129,24 +214,45 @@ def replicate(keys, rep, units, threat, rules, row):
             g = cue_group[next_cue]
             shooter = cue_unit[next_cue]
             next_cue += 1
+            if adapting and not decided[g]:
+                adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
+                decided[g] = True
             if groups.status[g] != EN_ROUTE:
                 continue
             if rules[COORDINATED] == 0:
+                if t_h < units.on_station_h[shooter]:
+                    continue  # a ship still sailing to its station
                 complete_reloads(blue, shooter, t_h)
-                missiles = doctrine(blue, shooter, groups, g, rules)
+                size = salvo_size(threat, units, groups, g, shooter, rules)
+                missiles = doctrine(blue, shooter, groups, g, rules, size)
                 if missiles == 0:
                     continue
                 system = units.system[shooter]
-                salvo(keys, rep, threat, groups, g, missiles, units.attack[system], tally)
+                shooters[:] = False
+                shooters[shooter] = True
+                wanted[:] = 0
+                wanted[shooter] = missiles
+                attack = _aimed(
+                    units.attack[system], threat, groups, g, t_h, rules, shooters, wanted
+                )
+                ship_f = (
+                    threat.ship_f_system[system, groups.kind[g]]
+                    if active
+                    else threat.ship_f[groups.kind[g]]
+                )
+                salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally)
+                if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
+                    out_h[g] = t_h
                 salvos += 1
                 _fire(keys, rep, units, blue, shooter, missiles, t_h, rules, counts)
             else:
                 # Who would fire is settled before any salvo; then one salvo per system.
                 for u in range(unit_count):
                     wanted[u] = 0
-                    if in_range(threat, groups, g, u, t_h):
+                    if t_h >= units.on_station_h[u] and in_range(threat, groups, g, u, t_h):
                         complete_reloads(blue, u, t_h)
-                        wanted[u] = doctrine(blue, u, groups, g, rules)
+                        size = salvo_size(threat, units, groups, g, u, rules)
+                        wanted[u] = doctrine(blue, u, groups, g, rules, size)
                 for system in range(units.attack.shape[0]):
                     total = np.int64(0)
                     for u in range(unit_count):
@@ -158,30 +264,65 @@ def replicate(keys, rep, units, threat, rules, row):
                         break
                     if rules[MAX_SALVOS] >= 0 and groups.salvos[g] >= rules[MAX_SALVOS]:
                         break
-                    salvo(keys, rep, threat, groups, g, total, units.attack[system], tally)
+                    for u in range(unit_count):
+                        shooters[u] = units.system[u] == system and wanted[u] > 0
+                    attack = _aimed(
+                        units.attack[system], threat, groups, g, t_h, rules, shooters, wanted
+                    )
+                    ship_f = (
+                        threat.ship_f_system[system, groups.kind[g]]
+                        if active
+                        else threat.ship_f[groups.kind[g]]
+                    )
+                    salvo(keys, rep, threat, groups, g, total, attack, ship_f, tally)
+                    if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
+                        out_h[g] = t_h
                     salvos += 1
                     for u in range(unit_count):
                         if units.system[u] == system and wanted[u] > 0:
                             _fire(keys, rep, units, blue, u, wanted[u], t_h, rules, counts)
         if math.isnan(exhausted_h) and unit_count > 0:
-            if _none_can_fire(blue, unit_count, reserve):
+            if _none_can_fire(blue, units, unit_count, reserve):
                 exhausted_h = t_h
 
-    arrived = groups.kind.size
+    if adapting:  # groups that met no cue: decided now that every loss is known
+        for g in range(groups.kind.size):
+            if not decided[g]:
+                adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
+    arrived = 0
+    for g in range(groups.kind.size):
+        if groups.status[g] != STAYED:
+            arrived += 1
     transited = 0
     turned = 0
     all_out = 0
-    for g in range(arrived):
+    for g in range(groups.kind.size):
         if groups.status[g] == EN_ROUTE:
             transited += 1
         elif groups.status[g] == TURNED_BACK:
             turned += 1
         elif groups.status[g] == ALL_OUT:
             all_out += 1
-    row[C_OUT] = out_of_action(threat, groups)
+    undamaged = 0
+    for g in range(groups.kind.size):
+        if groups.status[g] == EN_ROUTE:
+            hit = 0
+            for s in range(threat.ships[groups.kind[g]]):
+                hit += groups.state[g, s, HITS]
+            if hit == 0:
+                undamaged += 1
+    row[C_OUT] = out_of_action(threat, groups, np.int64(-1))
+    row[C_COMBATANTS] = out_of_action(threat, groups, np.int64(0))
+    row[C_AUXILIARIES] = out_of_action(threat, groups, np.int64(1))
+    row[C_UNDAMAGED] = undamaged / arrived if arrived > 0 else math.nan
+    row[C_LOST_CF] = cf_lost[0]
+    row[C_LOST_DEPOTS] = cf_lost[1]
+    row[C_SHIPS_LOST] = cf_lost[2]
+    row[C_RED_FIRED] = red_start - red_left
+    row[C_RED_INTERCEPTED] = cf_lost[3]
     row[C_FRACTION] = transited / arrived if arrived > 0 else math.nan
     row[C_FIRED] = counts[0]
-    row[C_LOST] = counts[1] + lost_hidden
+    row[C_LOST] = counts[1] + lost_hidden + cf_lost[0]
     row[C_ARRIVED] = arrived
     row[C_TRANSITED] = transited
     row[C_TURNED] = turned
@@ -203,9 +344,9 @@ def replicate(keys, rep, units, threat, rules, row):
 
 
 @njit(cache=True)
-def run_chunk(keys, first_rep, reps, units, threat, rules):
+def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     """Replications ``first_rep`` … ``first_rep + reps − 1``: (reps, columns) floats."""
     out = np.zeros((reps, len(COLUMNS)), dtype=np.float64)
     for r in range(reps):
-        replicate(keys, first_rep + r, units, threat, rules, out[r])
+        replicate(keys, first_rep + r, units, threat, red, rules, out[r])
     return out

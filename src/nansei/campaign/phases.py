@@ -51,15 +51,23 @@ from nansei.streams import exponential, new_stream, normal, poisson, uniform
 
 #: The units that take part (reach a track), as arrays over units u.
 UnitTable = namedtuple(
-    "UnitTable", "launchers load depot truck fixed system attack"
-)  # (U,) ints / bools, system (U,) → attack row (systems, 4)
+    "UnitTable",
+    "launchers load depot truck fixed system attack engages site ship depart_h on_station_h",
+)  # (U,) ints / bools, system (U,) → attack row (systems, 4); site (U,) → red site, −1 none
 
 #: The threat, as arrays over group kinds k (stretches in km along the track).
 ThreatTable = namedtuple(
     "ThreatTable",
     "rate_per_day speed_kmh length_km turn_back ships ship_f ship_i fleet "
-    "stretches stretch_count union union_count",
-)
+    "stretches stretch_count union union_count auxiliary acquisition ship_f_system "
+    "auto_salvo",
+)  # auxiliary (k, ships); active red: acquisition (k, U, stations), ship_f_system
+#    (systems, k, ships, columns): the ships' defences against each system; auto_salvo
+#    (k, systems): the salvo size of doctrine ``auto`` (0: not auto)
+
+#: Active red: the blue sites red strikes, each as a one-"ship" fleet whose area layer
+#: is the site's island air defence (the salvo kernel's layer model), and red's attack.
+RedTable = namedtuple("RedTable", "site_f site_i site_fleet attack")
 
 #: Every group of one replication (g), with its kind, identity and state.
 Groups = namedtuple("Groups", "kind ident arrival_h status salvos state")
@@ -83,15 +91,26 @@ RULES = (
     "p_kill",
     "hidden_hazard_per_h",
     "reload_h",
+    "active_red",
+    "warning_h",
+    "red_inventory",
+    "warheads_per_site",
+    "wave_interval_h",
+    "dispersal_mean_h",
+    "acquisition_spacing_km",
+    "arrivals_factor_per_loss",
 )
 (DAYS, HORIZON, CUE_RATE, SALVO_SIZE, COORDINATED, MAX_SALVOS, RESERVE, P_DETECT,
- KC_MEDIAN, KC_SIGMA, DWELL, P_KILL, HIDDEN_HAZARD, RELOAD_H) = range(len(RULES))  # fmt: skip
+ KC_MEDIAN, KC_SIGMA, DWELL, P_KILL, HIDDEN_HAZARD, RELOAD_H, ACTIVE, WARNING_H,
+ RED_INVENTORY, WARHEADS, WAVE_INTERVAL, DISPERSAL_MEAN,
+ ACQ_SPACING, ADAPT_FACTOR) = range(len(RULES))  # fmt: skip
 
 #: Stream purposes (index into the keys array; numbers from nansei.streams.PURPOSES).
 ARRIVALS, CUEING, SALVO, EXPOSURE, SEARCH, STAYING = 1, 2, 3, 4, 5, 6
+DISPERSAL, COUNTERFORCE, ADAPTATION = 8, 9, 11
 
 #: Group status.
-EN_ROUTE, TURNED_BACK, ALL_OUT = 0, 1, 2
+EN_ROUTE, TURNED_BACK, ALL_OUT, STAYED = 0, 1, 2, 3  # STAYED: red adaptation, never sailed
 
 #: Sub-stream numbers, typed so that each kernel compiles once (a bare literal would
 #: make numba compile a separate specialisation per constant).
@@ -297,8 +316,8 @@ def complete_reloads(blue, u, t_h):
 
 
 @njit(cache=True)
-def doctrine(blue, u, groups, g, rules):
-    """Phase 4. Missiles unit ``u`` fires at group ``g`` now: ``min(salvo size, ready,
+def doctrine(blue, u, groups, g, rules, size):
+    """Phase 4. Missiles unit ``u`` fires at group ``g`` now: ``min(size, ready,
     stock − reserve)``, or 0 when the group is out of the fight or at its salvo cap."""
     if groups.status[g] != EN_ROUTE:
         return 0
@@ -308,19 +327,43 @@ def doctrine(blue, u, groups, g, rules):
     for slot in range(blue.alive.shape[1]):
         if blue.alive[u, slot]:
             ready += blue.ready[u, slot]
-    return max(0, min(int(rules[SALVO_SIZE]), ready, stock(blue, u) - int(rules[RESERVE])))
+    return max(0, min(size, ready, stock(blue, u) - int(rules[RESERVE])))
 
 
 @njit(cache=True)
-def salvo(keys, rep, threat, groups, g, missiles, attack, tally):
-    """Phase 5. ``missiles`` with the firing system's ``attack`` factors at group ``g``:
-    adjudicated against its defences (state updated, counts added to ``tally``); then
-    its status: all ships out, or turned back at ``turn_back_at``."""
+def salvo_size(threat, units, groups, g, u, rules):
+    """The doctrine's salvo size for unit ``u`` at group ``g``: the scenario's, or with
+    ``auto`` (rule −1) the precomputed size for the group's kind and the unit's system."""
+    if rules[SALVO_SIZE] >= 1:
+        return int(rules[SALVO_SIZE])
+    return int(threat.auto_salvo[groups.kind[g], units.system[u]])
+
+
+@njit(cache=True)
+def out_per_missile(stream, missiles, attack, ship_f, fleet, ship_i, reps):
+    """Mean ships out of action per missile of one salvo of ``missiles`` at a fresh
+    fleet, over ``reps`` salvos drawn from ``stream`` (for the ``auto`` table)."""
+    state = np.zeros((ship_f.shape[0], 4), dtype=np.int64)
+    tally = np.zeros(9, dtype=np.int64)
+    total = 0
+    for _ in range(reps):
+        new_fleet_state(stream, ship_f, ship_i, state)
+        fire_salvo(stream, missiles, attack, ship_f, fleet, state, tally)
+        total += ship_f.shape[0] - ships_alive(state)
+    return total / (reps * missiles)
+
+
+@njit(cache=True)
+def salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally):
+    """Phase 5. ``missiles`` with the firing system's ``attack`` factors at group ``g``
+    whose ships defend as ``ship_f`` (its kind's, or against this system with active
+    red): adjudicated (state updated, counts added to ``tally``); then its status: all
+    ships out, or turned back at ``turn_back_at``."""
     k = groups.kind[g]
     ships = threat.ships[k]
     stream = new_stream(keys[SALVO], rep, groups.ident[g], groups.salvos[g])
     state = groups.state[g, :ships]
-    fire_salvo(stream, missiles, attack, threat.ship_f[k, :ships], threat.fleet[k], state, tally)
+    fire_salvo(stream, missiles, attack, ship_f[:ships], threat.fleet[k], state, tally)
     groups.salvos[g] += 1
     out = ships - ships_alive(state)
     if out >= ships:
@@ -383,12 +426,99 @@ def start_reloads(units, blue, u, t_h, reload_h):
 
 
 @njit(cache=True)
-def out_of_action(threat, groups):
-    """Red ships out of action over every group of the replication."""
+def out_of_action(threat, groups, auxiliary):
+    """Red ships out of action over every group of the replication: combatants when
+    ``auxiliary`` is 0, auxiliaries when 1, all ships when −1."""
     total = 0
     for g in range(groups.kind.size):
-        ships = threat.ships[groups.kind[g]]
-        for s in range(ships):
+        k = groups.kind[g]
+        for s in range(threat.ships[k]):
+            if auxiliary >= 0 and threat.auxiliary[k, s] != (auxiliary == 1):
+                continue
             if groups.state[g, s, HITS] >= groups.state[g, s, THRESHOLD]:
                 total += 1
     return total
+
+
+@njit(cache=True)
+def adapt(keys, rep, groups, g, out_h, factor):
+    """Red adaptation: group ``g`` sails with ``factor^L``, ``L`` the groups put out of
+    action (turned back or all out) before its arrival — the arrival process thinned
+    by a rate multiplier per loss (Lewis–Shedler thinning); otherwise it stays home."""
+    losses = 0
+    for other in range(out_h.size):
+        if out_h[other] < groups.arrival_h[g]:
+            losses += 1
+    stream = new_stream(keys[ADAPTATION], rep, groups.ident[g], np.int64(0))
+    if uniform(stream) >= factor**losses:
+        groups.status[g] = STAYED
+
+
+@njit(cache=True)
+def acquisition(threat, groups, g, u, t_h, rules):
+    """Active red: the chance unit ``u``'s missile acquires group ``g`` at ``t_h`` (its
+    table along the track, read at the group's position then)."""
+    k = groups.kind[g]
+    sailed_km = (t_h - groups.arrival_h[g]) * threat.speed_kmh[k]
+    station = int(sailed_km / rules[ACQ_SPACING] + 0.5)
+    station = min(max(station, 0), threat.acquisition.shape[2] - 1)
+    return threat.acquisition[k, u, station]
+
+
+@njit(cache=True)
+def strike_wave(
+    keys, rep, units, blue, red, site_state, closed, wave, left, per_site, dispersed, lost, t_h
+):
+    """Active red, one counter-force wave: ``min(per_site, left)`` missiles at every open
+    site that still holds something, in site order, each adjudicated by the salvo kernel
+    against the site's island air defence (one area layer, finite interceptors); a site
+    is closed at its first hit. A closed site loses its depots, its fixed launchers, its
+    ships in port and — in the opening wave only — the truck launchers that had not
+    dispersed (a ship that has sailed for its station by ``t_h`` is not in port).
+    ``lost`` adds (launchers, missiles in depots, ships, red missiles intercepted);
+    returns the missiles left."""
+    tally = np.zeros(9, dtype=np.int64)
+    for s in range(closed.size):
+        if closed[s] or left <= 0:
+            continue
+        holds = False
+        for u in range(units.launchers.size):
+            if units.site[u] == s:
+                if blue.depot[u] > 0:
+                    holds = True
+                if units.ship[u] and t_h > units.depart_h[u]:
+                    continue  # sailed to its station: not in port
+                for slot in range(units.launchers[u]):
+                    if blue.alive[u, slot] and (
+                        not units.truck[u] or (wave == 0 and not dispersed[u, slot])
+                    ):
+                        holds = True
+        if not holds:
+            continue
+        warheads = min(per_site, left)
+        left -= warheads
+        stream = new_stream(keys[COUNTERFORCE], rep, s, wave)
+        state = site_state[s : s + 1]
+        before = tally[3]
+        fire_salvo(stream, warheads, red.attack, red.site_f[s], red.site_fleet[s], state, tally)
+        lost[3] += tally[3] - before
+        if state[0, HITS] < state[0, THRESHOLD]:
+            continue
+        closed[s] = True
+        for u in range(units.launchers.size):
+            if units.site[u] != s:
+                continue
+            lost[1] += blue.depot[u]
+            blue.depot[u] = 0
+            if units.ship[u] and t_h > units.depart_h[u]:
+                continue
+            for slot in range(units.launchers[u]):
+                if not blue.alive[u, slot]:
+                    continue
+                if units.truck[u] and (wave > 0 or dispersed[u, slot]):
+                    continue
+                lost_launcher(blue, u, slot)
+                lost[0] += 1
+                if units.ship[u]:
+                    lost[2] += 1
+    return left

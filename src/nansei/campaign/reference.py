@@ -10,6 +10,7 @@ draw. Slow by design. See docs/model.md, "Campaign".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nansei.campaign.kernels import COLUMNS
-from nansei.campaign.setup import CampaignSetup, GroupSetup
-from nansei.combat.forces import Side
+from nansei.campaign.setup import ACQUISITION_SPACING_KM, CampaignSetup, GroupSetup
+from nansei.combat.forces import Layer, ShipType, Side
 from nansei.combat.reference import Ship, new_ships, reference_salvo
 
 __all__ = ["run_reference"]
@@ -41,6 +42,11 @@ class Unit:
     load: int
     depot: int
     launchers: list[Launcher]
+    engages: bool = True  # fires at ships (active red: not a land-attack-only system)
+    site: str = ""
+    depart_h: float = math.inf  # a stationed ship leaves port then
+    on_station_h: float = -math.inf  # and fires from its station from then
+    dispersed: list[bool] = field(default_factory=list)
 
     def stock(self) -> int:
         live = [launcher for launcher in self.launchers if launcher.alive]
@@ -73,6 +79,11 @@ class Tally:
     intercepted: int = 0
     exhausted_h: float = math.nan
     extra: dict = field(default_factory=dict)
+    lost_counterforce: int = 0
+    lost_in_depots: int = 0
+    ships_lost: int = 0
+    red_fired: int = 0
+    red_intercepted: int = 0
 
 
 # -- the phases ------------------------------------------------------------------------
@@ -163,16 +174,44 @@ def doctrine(setup: CampaignSetup, unit: Unit, group: Group, t_h: float) -> int:
         return 0
     ready = sum(launcher.ready for launcher in unit.launchers if launcher.alive)
     available = unit.stock() - setup.doctrine.reserve_missiles
-    return max(0, min(setup.doctrine.salvo_size, ready, available))
+    size = setup.doctrine.salvo_size
+    if size == "auto" or setup.scenario.red.arrivals_factor_per_loss < 1:
+        raise NotImplementedError("the reference runs fixed salvo sizes, no adaptation")
+    return max(0, min(size, ready, available))
 
 
-def salvo(rand, setup: CampaignSetup, group: Group, missiles: int, system: int, tally) -> None:
-    """Phase 5: the salvo against the group's defences, then its status."""
+def _acquisition(setup: CampaignSetup, group: Group, unit_index: int, t_h: float) -> float:
+    """Active red: the unit's missile acquires the group at its position at ``t_h``."""
+    table = group.kind.acquisition[unit_index]
+    station = int((t_h - group.arrival_h) * group.kind.speed_kmh / ACQUISITION_SPACING_KM + 0.5)
+    return float(table[min(max(station, 0), table.size - 1)])
+
+
+def _against(spec: ShipType, factor: float) -> ShipType:
+    """A ship's defences against a system: its layers' kill probabilities times ``factor``."""
+    scaled = {}
+    for name in ("area", "point"):
+        layer = getattr(spec, name)
+        if layer is not None:
+            scaled[name] = dataclasses.replace(layer, p_kill=layer.p_kill * factor)
+    return dataclasses.replace(spec, **scaled)
+
+
+def salvo(rand, setup: CampaignSetup, group: Group, missiles: int, system: int, tally,
+          acquired: float = 1.0) -> None:  # fmt: skip
+    """Phase 5: the salvo against the group's defences, then its status. With active
+    red σ is times ``acquired`` and the defences are those against the system."""
     spec = setup.systems[system]
-    attacker = Side("blue", (), scouting=spec.scouting, reliability=spec.reliability,
+    attacker = Side("blue", (), scouting=spec.scouting * acquired, reliability=spec.reliability,
                     p_hit=spec.p_hit)  # fmt: skip
     readiness = float(group.kind.fleet[1])
+    specs = [ship.spec for ship in group.ships]
+    if setup.red is not None:
+        for ship in group.ships:
+            ship.spec = _against(ship.spec, spec.defence_factor)
     result = reference_salvo(rand, group.ships, missiles, attacker, readiness)
+    for ship, original in zip(group.ships, specs, strict=True):
+        ship.spec = original
     tally.hits += result["hits"]
     tally.intercepted += result["intercepted_area"] + result["intercepted_point"]
     group.salvos += 1
@@ -234,6 +273,63 @@ def _lose(launcher: Launcher) -> None:
     launcher.reload_at_h = math.inf
 
 
+def counterforce_wave(rand, setup, units, sites, closed, wave: int, left: int, tally,
+                     t_h: float) -> int:  # fmt: skip
+    """Active red, one wave: ``warheads_per_site`` (or what is left) at each open site
+    that holds something, through its air defence; a closed site loses its depots, fixed
+    launchers, ships in port and, in the opening wave, its undispersed trucks."""
+    red = setup.red
+    attacker = Side("red", (), scouting=1.0, reliability=red.reliability, p_hit=red.p_kill)
+    for site, target in sites.items():
+        if closed[site] or left <= 0:
+            continue
+        mine = [unit for unit in units if unit.site == site]
+        # a ship that has sailed for its station is not in port
+        in_port = [u for u in mine if not (u.platform == "ship" and t_h > u.depart_h)]
+        holds = any(unit.depot > 0 for unit in mine) or any(
+            launcher.alive and (unit.platform != "truck" or (wave == 0 and not gone))
+            for unit in in_port
+            for launcher, gone in zip(unit.launchers, unit.dispersed, strict=True)
+        )
+        if not holds:
+            continue
+        warheads = min(red.warheads_per_site, left)
+        left -= warheads
+        tally.red_fired += warheads
+        result = reference_salvo(rand, target, warheads, attacker, red.sam_readiness)
+        tally.red_intercepted += result["intercepted_area"]
+        if target[0].alive:
+            continue
+        closed[site] = True
+        for unit in mine:
+            tally.lost_in_depots += unit.depot
+            unit.depot = 0
+            if not any(u is unit for u in in_port):
+                continue
+            for launcher, gone in zip(unit.launchers, unit.dispersed, strict=True):
+                if not launcher.alive or (unit.platform == "truck" and (wave > 0 or gone)):
+                    continue
+                _lose(launcher)
+                tally.lost_counterforce += 1
+                tally.ships_lost += unit.platform == "ship"
+    return left
+
+
+def _sites(rand, setup: CampaignSetup, units: list[Unit]) -> dict[str, list]:
+    """Each struck site as one ship of staying power one whose area layer is its air
+    defence (the engine's one-ship fleet), in the engine's site order."""
+    red = setup.red
+    sites = {}
+    for site in sorted({unit.site for unit in units}):
+        channels = red.sam_channels.get(site, 0.0)
+        area = None
+        if channels > 0:
+            area = Layer(channels=channels, p_kill=red.sam_p_kill, shots=red.sam_shots,
+                         inventory=red.sam_interceptors.get(site, 0))  # fmt: skip
+        sites[site] = new_ships(rand, (ShipType(name=site, count=1, area=area),))
+    return sites
+
+
 # -- one replication -------------------------------------------------------------------
 
 
@@ -245,15 +341,31 @@ def _fire(rand, setup, unit: Unit, missiles: int, t_h: float, tally: Tally) -> N
 
 def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
     engaged = setup.engaged()
+    members = setup.targets()  # = engaged with passive red
     reserve = setup.doctrine.reserve_missiles
     units = []
-    for position, index in enumerate(engaged):
+    for position, index in enumerate(members):
         spec = setup.units[index]
         launchers = [Launcher(ready=spec.missiles_per_launcher) for _ in range(spec.launchers)]
         units.append(Unit(position, spec.system_index, spec.platform,
-                          spec.missiles_per_launcher, spec.reload_stock, launchers))  # fmt: skip
+                          spec.missiles_per_launcher, spec.reload_stock, launchers,
+                          engages=index in engaged, site=spec.site or f"@{spec.id}",
+                          depart_h=spec.depart_h, on_station_h=spec.on_station_h,
+                          dispersed=[False] * spec.launchers))  # fmt: skip
     groups = arrivals(rand, setup)
     search(rand, setup, units)
+    red = setup.red
+    sites, closed, left = {}, {}, 0
+    if red is not None:
+        for unit in units:
+            if unit.platform == "truck":
+                unit.dispersed = [
+                    rand.expovariate(1.0 / red.dispersal_mean_h) < red.warning_h
+                    for _ in unit.launchers
+                ]
+        sites = _sites(rand, setup, units)
+        closed = dict.fromkeys(sites, False)
+        left = red.inventory
     cues = cueing(rand, setup, groups, engaged)
     found = sorted(
         (launcher.found_at_h, u, slot)
@@ -264,9 +376,23 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
     events = sorted([(t, 0, u, slot) for t, u, slot in found] +
                     [(t, 1, g, i) for t, g, i in cues], key=lambda e: (e[0], e[1]))  # fmt: skip
     tally = Tally()
-    if units and not any(unit.can_fire(reserve) for unit in units):
+    firing = [unit for unit in units if unit.engages]
+    if units and not any(unit.can_fire(reserve) for unit in firing):
         tally.exhausted_h = 0.0
+    wave, wave_h = 0, 0.0 if (red is not None and sites and left > 0) else math.inf
+
+    def waves_until(t_h: float) -> None:
+        nonlocal wave, wave_h, left
+        while wave_h < setup.horizon_h and wave_h <= t_h:
+            left = counterforce_wave(rand, setup, units, sites, closed, wave, left, tally, wave_h)
+            if units and math.isnan(tally.exhausted_h):
+                if not any(unit.can_fire(reserve) for unit in firing):
+                    tally.exhausted_h = wave_h
+            wave += 1
+            wave_h = wave * red.wave_interval_h if left > 0 else math.inf
+
     for t_h, what, a, b in events:
+        waves_until(t_h)
         if what == 0:
             launcher = units[a].launchers[b]
             if launcher.alive:
@@ -277,15 +403,20 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
             if group.status != "en route":
                 continue
             if b is not None:
-                unit = units[engaged.index(b)]
-                missiles = doctrine(setup, unit, group, t_h)
+                unit = units[members.index(b)]
+                missiles = doctrine(setup, unit, group, t_h) if t_h >= unit.on_station_h else 0
                 if missiles:
-                    salvo(rand, setup, group, missiles, unit.system, tally)
+                    acquired = _acquisition(setup, group, b, t_h) if red else 1.0
+                    salvo(rand, setup, group, missiles, unit.system, tally, acquired)
                     tally.salvos += 1
                     _fire(rand, setup, unit, missiles, t_h, tally)
             else:
                 wanted = [
-                    doctrine(setup, unit, group, t_h) if in_range(group, engaged[u], t_h) else 0
+                    doctrine(setup, unit, group, t_h)
+                    if unit.engages
+                    and t_h >= unit.on_station_h
+                    and in_range(group, members[u], t_h)
+                    else 0
                     for u, unit in enumerate(units)
                 ]
                 for system in range(len(setup.systems)):
@@ -296,14 +427,24 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
                     cap = setup.doctrine.max_salvos_per_group
                     if group.status != "en route" or (cap is not None and group.salvos >= cap):
                         break
-                    salvo(rand, setup, group, total, system, tally)
+                    acquired = 1.0
+                    if red is not None:
+                        acquired = (
+                            sum(
+                                wanted[u] * _acquisition(setup, group, members[u], t_h)
+                                for u in mine
+                            )
+                            / total
+                        )
+                    salvo(rand, setup, group, total, system, tally, acquired)
                     tally.salvos += 1
                     for u in mine:
                         if wanted[u]:
                             _fire(rand, setup, units[u], wanted[u], t_h, tally)
         if units and math.isnan(tally.exhausted_h):
-            if not any(unit.can_fire(reserve) for unit in units):
+            if not any(unit.can_fire(reserve) for unit in firing):
                 tally.exhausted_h = t_h
+    waves_until(math.inf)
     return _columns(setup, units, groups, tally)
 
 
@@ -320,7 +461,7 @@ def _columns(setup, units, groups, tally: Tally) -> dict[str, float]:
         "red_ships_out_of_action": sum(g.out() for g in groups),
         "groups_transited_fraction": transited / arrived if arrived else math.nan,
         "blue_missiles_fired": tally.fired,
-        "blue_launchers_lost": tally.lost_firing + tally.lost_hidden,
+        "blue_launchers_lost": tally.lost_firing + tally.lost_hidden + tally.lost_counterforce,
         "magazine_exhausted_day": day,
         "groups_arrived": arrived,
         "groups_transited": transited,
@@ -332,6 +473,29 @@ def _columns(setup, units, groups, tally: Tally) -> dict[str, float]:
         "magazine_exhausted": exhausted,
         "red_hits_received": tally.hits,
         "blue_missiles_intercepted": tally.intercepted,
+        "red_combatants_out_of_action": sum(
+            not ship.alive
+            for g in groups
+            for ship, aux in zip(g.ships, g.kind.auxiliary, strict=True)
+            if not aux
+        ),
+        "red_auxiliaries_out_of_action": sum(
+            not ship.alive
+            for g in groups
+            for ship, aux in zip(g.ships, g.kind.auxiliary, strict=True)
+            if aux
+        ),
+        "groups_transited_undamaged_fraction": sum(
+            g.status == "en route" and all(ship.hits == 0 for ship in g.ships) for g in groups
+        )
+        / arrived
+        if arrived
+        else math.nan,
+        "blue_launchers_lost_counterforce": tally.lost_counterforce,
+        "blue_missiles_lost_in_depots": tally.lost_in_depots,
+        "blue_ships_lost": tally.ships_lost,
+        "red_counterforce_missiles": tally.red_fired,
+        "red_counterforce_intercepted": tally.red_intercepted,
     }
 
 

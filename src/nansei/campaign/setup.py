@@ -13,8 +13,10 @@ samples. Pure: no files, no printing. See docs/model.md, "Campaign".
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,7 +34,9 @@ __all__ = [
     "KM_PER_NMI",
     "TRACK_SPACING_KM",
     "CampaignSetup",
+    "ACQUISITION_SPACING_KM",
     "GroupSetup",
+    "RedSetup",
     "SystemSetup",
     "UnitSetup",
     "build_setup",
@@ -47,14 +51,24 @@ KM_PER_NMI = 1.852
 TRACK_SPACING_KM = 1.0
 
 
+#: Spacing, km along a group's track, of the per-unit acquisition table (active red).
+ACQUISITION_SPACING_KM = 5.0
+
+
 @dataclass(frozen=True)
 class SystemSetup:
-    """A missile system's factors on one salvo: reliability, σ, p_hit, allocation."""
+    """A missile system's factors on one salvo: reliability, σ, p_hit, allocation; and,
+    with active red, its flight speed, seeker area, whether it engages ships and how
+    well the ships' defences do against it."""
 
     id: str
     reliability: float
     scouting: float
     p_hit: float
+    speed_kmh: float = math.inf
+    seeker_area_km2: float = math.inf
+    engages_ships: bool = True
+    defence_factor: float = 1.0
 
     @property
     def attack(self) -> np.ndarray:
@@ -75,6 +89,45 @@ class UnitSetup:
     missiles_per_launcher: int
     reload_stock: int
     platform: str  # truck | fixed | ship
+    site: str = ""  # catalog site id ("" for a unit placed by position)
+    depart_h: float = math.inf  # a ship with a station leaves port then (in port before)
+    on_station_h: float = -math.inf  # ... and fires from its station (lat, lon) from then
+
+
+def acquisition_probability(
+    seeker_area_km2: float, group_speed_kmh: float, flight_h: float
+) -> float:
+    """The chance a missile's seeker finds a group that moved during its flight.
+
+    The group can be anywhere within ``r = v · t_f`` of where it was when the missile was
+    aimed (target-motion uncertainty growing with flight time), i.e. in an area
+    ``π r²``; a seeker searching ``A`` km² of it at random finds it with Koopman's
+    random-search probability ``1 − exp(−A / (π r²))`` (B. O. Koopman, *Search and
+    Screening*, OEG Report 56, 1946, ch. 3). ``A = ∞`` or ``r = 0``: 1. Units: km², km/h, h.
+    """
+    radius_km = group_speed_kmh * flight_h
+    if math.isinf(seeker_area_km2) or radius_km <= 0.0:
+        return 1.0
+    return float(-math.expm1(-seeker_area_km2 / (math.pi * radius_km**2)))
+
+
+@dataclass(frozen=True)
+class RedSetup:
+    """Active red, as numbers (docs/campaign.md, "Red fights back")."""
+
+    warning_h: float
+    inventory: int  # MRBMs allocated to counter-force over the campaign
+    warheads_per_site: int
+    reliability: float
+    p_kill: float
+    wave_interval_h: float
+    dispersal_mean_h: float
+    sam_channels: dict[str, float]  # site id → channels of its island air defence
+    sam_p_kill: float
+    sam_shots: int
+    sam_interceptors: dict[str, int]  # site id → interceptors
+    sam_readiness: float
+    maritime_strike: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -94,6 +147,9 @@ class GroupSetup:
     ship_f: np.ndarray  # the same, packed for the compiled kernels (nansei.combat.kernels)
     ship_i: np.ndarray
     fleet: np.ndarray
+    auxiliary: tuple[bool, ...] = ()  # per ship: no anti-ship or defensive cells (an oiler)
+    acquisition: tuple[np.ndarray, ...] = ()  # per unit, active red: p(acquire) every
+    # ACQUISITION_SPACING_KM along the track for a missile fired from the unit
 
     @property
     def length_km(self) -> float:
@@ -123,6 +179,7 @@ class CampaignSetup:
     doctrine: Doctrine
     days: float
     params: Mapping[str, float]  # every catalog parameter the run reads → its value
+    red: RedSetup | None = None  # None: passive red (the earlier model)
 
     @property
     def horizon_h(self) -> float:
@@ -137,11 +194,24 @@ class CampaignSetup:
         return float(-np.expm1(-3.0 * self.cue_rate_per_h))
 
     def engaged(self) -> list[int]:
-        """Indices of the units whose range reaches some stretch of some threat track."""
+        """Indices of the units whose range reaches some stretch of some threat track
+        (and, with active red, whose missile engages ships)."""
         return [
             index
             for index in range(len(self.units))
             if any(group.stretches_km[index] for group in self.groups)
+            and self.systems[self.units[index].system_index].engages_ships
+        ]
+
+    def targets(self) -> list[int]:
+        """Indices of the units in the compiled run, in posture order: those whose range
+        reaches a track and, with active red, every ship unit (a ship in port is a
+        counter-force target even when its missile does not engage ships)."""
+        return [
+            index
+            for index in range(len(self.units))
+            if any(group.stretches_km[index] for group in self.groups)
+            or (self.red is not None and self.units[index].platform == "ship")
         ]
 
 
@@ -269,17 +339,14 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
             unit, lat, lon, range_km = resolved
             counts = (unit.launchers, unit.missiles_per_launcher, unit.reload_stock)
             unit_id, system, platform = unit.id, unit.system, unit.platform
+            site = unit.site or ""
         else:
             lat, lon, range_km = resolved.lat, resolved.lon, resolved.range_km
             counts = (resolved.launchers, resolved.missiles_per_launcher, resolved.reload_stock)
             unit_id, system, platform = resolved.id, resolved.system, resolved.platform
+            site = resolved.site
         if system not in systems:
-            systems[system] = SystemSetup(
-                id=system,
-                reliability=reader.value(f"{system}.reliability"),
-                scouting=reader.value("engagement.scouting_sigma"),
-                p_hit=reader.value(f"{system}.p_hit"),
-            )
+            systems[system] = _system(reader, system, scenario)
         units.append(
             UnitSetup(
                 id=unit_id,
@@ -292,9 +359,11 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
                 missiles_per_launcher=int(counts[1]),
                 reload_stock=int(counts[2]),
                 platform=platform,
+                site=site,
             )
         )
 
+    units = _stationed(scenario, reader, units)
     readiness = None
     groups = []
     for group in scenario.threat.groups:
@@ -330,6 +399,10 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
                 ship_f=ship_f,
                 ship_i=ship_i,
                 fleet=fleet,
+                auxiliary=tuple(_auxiliary(reader, class_id) for class_id in class_ids),
+                acquisition=_acquisition(scenario, systems, units, lats, lons, km, speed_kn)
+                if scenario.red.counterforce
+                else (),
             )
         )
 
@@ -337,6 +410,7 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
         **{name: reader.value(f"survival.{name}") for name in SurvivalParams.__dataclass_fields__}
     )
     cue_rate = _cue_rate(scenario, reader)
+    red = _red(scenario, reader, units) if scenario.red.counterforce else None
     params = dict(sorted(reader.read.items()))
     return CampaignSetup(
         scenario=scenario,
@@ -350,6 +424,123 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
         doctrine=scenario.doctrine,
         days=scenario.days,
         params=params,
+        red=red,
+    )
+
+
+def _stationed(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> list[UnitSetup]:
+    """Ships with a station: they leave port on warning (active red) or at the start,
+    sail the geodesic at the station's speed, and fire from the station on arrival."""
+    if not scenario.stations:
+        return units
+    depart_h = -scenario.red.warning_h if scenario.red.counterforce else 0.0
+    by_id = {station.unit: station for station in scenario.stations}
+    out = []
+    for unit in units:
+        station = by_id.get(unit.id)
+        if station is None:
+            out.append(unit)
+            continue
+        lat, lon = _place(reader.catalog, station.position)
+        hours = float(distance_km(unit.lat, unit.lon, lat, lon)) / (station.speed_kn * KM_PER_NMI)
+        out.append(
+            dataclasses.replace(
+                unit, lat=lat, lon=lon, depart_h=depart_h, on_station_h=depart_h + hours
+            )
+        )
+    return out
+
+
+def _system(reader: _Reader, system: str, scenario: Scenario) -> SystemSetup:
+    """A missile system's engagement factors; the weapon-specific ones only with active
+    red (so that passive red reads, and hashes, exactly what it read before)."""
+    common = dict(
+        id=system,
+        reliability=reader.value(f"{system}.reliability"),
+        scouting=reader.value("engagement.scouting_sigma"),
+        p_hit=reader.value(f"{system}.p_hit"),
+    )
+    if not scenario.red.counterforce:
+        return SystemSetup(**common)
+    anti_ship = reader.value(f"{system}.anti_ship") > 0.5
+    return SystemSetup(
+        **common,
+        speed_kmh=reader.value(f"{system}.speed_kmh"),
+        seeker_area_km2=reader.value(f"{system}.seeker_area_km2"),
+        engages_ships=anti_ship or system in scenario.red.maritime_strike,
+        defence_factor=reader.value(f"{system}.defence_factor"),
+    )
+
+
+def _auxiliary(reader: _Reader, class_id: str) -> bool:
+    """An auxiliary (oiler, supply ship) carries no launch cells. Read from the catalog
+    without recording: it labels results (combatants vs auxiliaries), it moves none."""
+    return reader.catalog.value(f"{class_id}.vls_cells") <= 0
+
+
+def _acquisition(scenario, systems, units, lats, lons, km, speed_kn) -> tuple[np.ndarray, ...]:
+    """Per unit, the chance its missile acquires the group, every
+    :data:`ACQUISITION_SPACING_KM` along the track: flight time = distance / missile
+    speed, then :func:`acquisition_probability`."""
+    speed_kmh = speed_kn * KM_PER_NMI
+    stations = np.arange(0.0, km[-1] + ACQUISITION_SPACING_KM, ACQUISITION_SPACING_KM)
+    lat_at = np.interp(stations, km, lats)
+    lon_at = np.interp(stations, km, lons)
+    out = []
+    for unit in units:
+        system = systems[unit.system]
+        distance = distance_km(unit.lat, unit.lon, lat_at, lon_at)
+        out.append(
+            np.array(
+                [
+                    acquisition_probability(system.seeker_area_km2, speed_kmh, d / system.speed_kmh)
+                    for d in np.atleast_1d(distance)
+                ]
+            )
+        )
+    return tuple(out)
+
+
+def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetup:
+    """Active red: the counter-force allocation and the island air defence of the sites."""
+
+    def value(name: str) -> float:
+        return reader.value(f"red-counterforce.{name}")
+
+    inventory = int(round(value("mrbm_inventory") * value("counterforce_share")))
+    channels: dict[str, float] = {}
+    interceptors: dict[str, int] = {}
+    defended = False
+    for site in sorted({unit.site for unit in units if unit.site}):
+        param = f"chu-sam.units_at_{site.replace('-', '_')}"
+        if param not in reader.catalog.param_ids():
+            continue
+        fire_units = reader.value(param)
+        if fire_units <= 0:
+            continue
+        defended = True
+        channels[site] = fire_units * reader.value("chu-sam.channels")
+        interceptors[site] = int(round(fire_units * reader.value("chu-sam.interceptors")))
+    sam = (
+        (reader.value("chu-sam.p_kill"), int(reader.value("chu-sam.shots")),
+         reader.value("chu-sam.readiness"))
+        if defended
+        else (0.0, 1, 1.0)
+    )  # fmt: skip
+    return RedSetup(
+        warning_h=float(scenario.red.warning_h),
+        inventory=inventory,
+        warheads_per_site=int(round(value("warheads_per_site"))),
+        reliability=value("reliability"),
+        p_kill=value("p_kill"),
+        wave_interval_h=value("wave_interval_h"),
+        dispersal_mean_h=value("dispersal_mean_h"),
+        sam_channels=channels,
+        sam_p_kill=sam[0],
+        sam_shots=sam[1],
+        sam_interceptors=interceptors,
+        sam_readiness=sam[2],
+        maritime_strike=tuple(scenario.red.maritime_strike),
     )
 
 

@@ -48,7 +48,42 @@ LABELS = {
     "blue_missiles_fired": "blue missiles fired",
     "blue_launchers_lost": "blue launchers lost",
     "magazine_exhausted_day": "magazine exhausted (day)",
+    "red_combatants_out_of_action": "  of which combatants",
+    "red_auxiliaries_out_of_action": "  of which auxiliaries",
+    "groups_transited_undamaged_fraction": "groups transited undamaged (fraction)",
+    "blue_launchers_lost_counterforce": "  of which to counter-force strikes",
+    "blue_missiles_lost_in_depots": "blue missiles lost in depots",
+    "blue_ships_lost": "blue ships lost",
 }
+
+
+#: The order of the table rows: each breakdown under its total.
+DISPLAY = (
+    "red_ships_out_of_action",
+    "red_combatants_out_of_action",
+    "red_auxiliaries_out_of_action",
+    "groups_transited_fraction",
+    "groups_transited_undamaged_fraction",
+    "blue_missiles_fired",
+    "blue_launchers_lost",
+    "blue_launchers_lost_counterforce",
+    "blue_missiles_lost_in_depots",
+    "blue_ships_lost",
+    "magazine_exhausted_day",
+)
+
+
+def _red_line(red: Mapping[str, Any]) -> str:
+    """One line saying which red model ran, and any maritime-strike assumption."""
+    if not red["counterforce"]:
+        return "red: passive (no counter-force; every weapon engages ships alike)"
+    line = f"red: counter-force on, {red['warning_h']:g} h warning"
+    if red["maritime_strike_assumed"]:
+        line += "; ASSUMED maritime-strike variant of " + ", ".join(red["maritime_strike_assumed"])
+    else:
+        line += "; land-attack missiles do not engage ships"
+    return line
+
 
 ScenarioArg = Annotated[
     str,
@@ -234,7 +269,7 @@ def _check_run(
 def _fmt(value: Any, metric: str) -> str:
     if value is None:
         return "—"
-    digits = 3 if metric == "groups_transited_fraction" else 2
+    digits = 3 if metric.endswith("_fraction") else 2
     return f"{value:.{digits}f}"
 
 
@@ -274,7 +309,7 @@ def print_run(run: CampaignRun, record: Mapping[str, Any] | None = None) -> None
         columns.append("epistemic p05 · p50 · p95")
     for column in columns:
         table.add_column(column, justify="left" if column == "metric" else "right")
-    for name in METRICS:
+    for name in DISPLAY:
         summary = record["metrics"][name]
         ci = summary["ci95"]
         cells = [
@@ -290,6 +325,7 @@ def print_run(run: CampaignRun, record: Mapping[str, Any] | None = None) -> None
         table.add_row(*cells)
     common.console.print(table)
     common.console.print(f"units in reach: {', '.join(record['units_engaged']) or 'none'}")
+    common.console.print(_red_line(record["red_model"]))
     common.console.print(_footnote({record["year"]: record["metrics"]}), style="dim")
     if epistemic:
         common.console.print(_epistemic_note(epistemic), style="dim")
@@ -318,7 +354,7 @@ def print_comparison(record: Mapping[str, Any]) -> None:
     table.add_column("metric")
     for year in years:
         table.add_column(year, justify="right")
-    for name in METRICS:
+    for name in DISPLAY:
         table.add_row(LABELS[name], *(_cell(years[y]["metrics"][name], name) for y in years))
         if all("epistemic" in years[y] for y in years):
             table.add_row(
@@ -330,6 +366,7 @@ def print_comparison(record: Mapping[str, Any]) -> None:
         "units in reach", *(str(len(years[y]["units_engaged"])) for y in years), style="dim"
     )
     common.console.print(table)
+    common.console.print(_red_line(record["red_model"]))
     common.console.print(_footnote({y: v["metrics"] for y, v in years.items()}), style="dim")
     first = next(iter(years.values()))
     if "epistemic" in first:

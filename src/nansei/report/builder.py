@@ -50,6 +50,12 @@ METRIC_LABELS = {
     "blue_missiles_fired": "Blue missiles fired",
     "blue_launchers_lost": "Blue launchers lost",
     "magazine_exhausted_day": "Day the magazines ran out",
+    "red_combatants_out_of_action": "Red combatants out of action",
+    "red_auxiliaries_out_of_action": "Red auxiliaries out of action",
+    "groups_transited_undamaged_fraction": "Share of groups that transited undamaged",
+    "blue_launchers_lost_counterforce": "Blue launchers lost to counter-force strikes",
+    "blue_missiles_lost_in_depots": "Blue missiles lost in depots",
+    "blue_ships_lost": "Blue missile ships lost in port",
 }
 
 
