@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nansei.catalog import Catalog
-from nansei.combat.forces import Layer, ShipType
+from nansei.combat.forces import ShipType, class_defence
 from nansei.combat.kernels import pack_attack, pack_fleet
 from nansei.geo import distance_km, polyline_track
 from nansei.posture import resolve_unit
@@ -274,34 +274,6 @@ def _place(catalog: Catalog, place) -> tuple[float, float]:
     return float(place[0]), float(place[1])
 
 
-def _defending_ship(reader: _Reader, class_id: str) -> ShipType:
-    """A catalog ship class as a target: its defences and staying power only (groups do
-    not fire back in the campaign, so their offensive missiles are not read)."""
-
-    def value(param: str) -> float:
-        return reader.value(f"{class_id}.{param}")
-
-    area_channels = value("area_channels")
-    area = None
-    if area_channels > 0:
-        inventory = int(round(value("interceptors")))
-        area = Layer(channels=area_channels, p_kill=value("area_p_kill"), inventory=inventory)
-    point_channels = value("point_channels")
-    point = (
-        Layer(channels=point_channels, p_kill=value("point_p_kill")) if point_channels > 0 else None
-    )
-    return ShipType(
-        name=class_id,
-        count=1,
-        staying_power=value("staying_power_hits"),
-        area=area,
-        point=point,
-        softkill_p=value("softkill_p"),
-        layers_given=True,
-        class_id=class_id,
-    )
-
-
 def _cue_rate(scenario: Scenario, reader: _Reader) -> float:
     """Cues per hour in range: the scenario's, unless it leaves it to the catalog or
     ``isr.cue_rate_per_h`` is overridden; times the joint-HQ factor when chosen."""
@@ -379,7 +351,7 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
         )
         if readiness is None:
             readiness = reader.value("engagement.readiness_tau")
-        ship_types = [_defending_ship(reader, class_id) for class_id in class_ids]
+        ship_types = [class_defence(reader.value, class_id) for class_id in class_ids]
         ship_f, ship_i, fleet = pack_fleet(ship_types, readiness)
         speed_kn = (
             group.speed_kn if group.speed_kn is not None else reader.value("pla-sag.speed_kn")

@@ -39,6 +39,7 @@ Pure data: nothing here reads files or prints.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -50,6 +51,7 @@ __all__ = [
     "Layer",
     "ShipType",
     "Side",
+    "class_defence",
     "hughes_point_layer",
     "layered_b3",
     "ship_type_from_class",
@@ -234,28 +236,44 @@ def ship_type_from_class(
     which catalog parameter fills which field. Raises ``UnknownIdError`` for an
     unknown class."""
     catalog.entity(class_id)
-
-    def value(param: str) -> float:
-        return catalog.value(f"{class_id}.{param}")
-
-    inventory = int(round(value("interceptors")))
-    area_channels = value("area_channels")
-    area = (
-        Layer(channels=area_channels, p_kill=value("area_p_kill"), inventory=inventory)
-        if area_channels > 0
-        else None
-    )
-    point_channels = value("point_channels")
-    point = (
-        Layer(channels=point_channels, p_kill=value("point_p_kill")) if point_channels > 0 else None
-    )
-    missiles = value("anti_ship_missiles")
+    defence = class_defence(catalog.value, class_id)
+    missiles = catalog.value(f"{class_id}.anti_ship_missiles")
     return ShipType(
         name=name or class_id,
         count=int(count),
         missiles=missiles,
         magazine=int(round(missiles)),
-        interceptors=layered_b3(area, point),
+        interceptors=layered_b3(defence.area, defence.point),
+        staying_power=defence.staying_power,
+        area=defence.area,
+        point=defence.point,
+        softkill_p=defence.softkill_p,
+        layers_given=True,
+        class_id=class_id,
+    )
+
+
+def class_defence(read: Callable[[str], float], class_id: str) -> ShipType:
+    """One ship of a catalog class as a target only: its area and point layers, soft kill
+    and staying power, read with ``read(param_id)`` (no offensive missiles; the area
+    interceptors are read only when the class has area channels). The campaign uses this
+    directly, so it reads — and ``--set`` accepts — only what a target needs."""
+
+    def value(param: str) -> float:
+        return read(f"{class_id}.{param}")
+
+    area_channels = value("area_channels")
+    area = None
+    if area_channels > 0:
+        inventory = int(round(value("interceptors")))
+        area = Layer(channels=area_channels, p_kill=value("area_p_kill"), inventory=inventory)
+    point_channels = value("point_channels")
+    point = (
+        Layer(channels=point_channels, p_kill=value("point_p_kill")) if point_channels > 0 else None
+    )
+    return ShipType(
+        name=class_id,
+        count=1,
         staying_power=value("staying_power_hits"),
         area=area,
         point=point,
