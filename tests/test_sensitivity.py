@@ -118,6 +118,9 @@ def test_default_factors_are_read_ranged_and_leave_out_idle_systems(catalog, sce
         assert not any(f.id.partition(".")[0] in idle for f in factors)
         for system in engaged:
             assert f"{system}.p_hit" in {f.id for f in factors}
+        # Switches (unit "flag") are read but are scenario choices, never sampled.
+        flags = [p for p in setup.params if catalog.param(p).unit == "flag"]
+        assert flags and not {f.id for f in factors} & set(flags)
 
 
 # -- closed-form validation through the same runner -----------------------------------------

@@ -229,7 +229,9 @@ def apply_factors(scenario: Scenario, values: Mapping[str, float]) -> tuple[Scen
 def default_factors(setup: CampaignSetup, catalog: Catalog) -> list[Factor]:
     """Every catalog parameter the run reads with ``low < high``, leaving out the factors
     of missile systems no engaged unit fires (units in the posture that never reach the
-    threat: their parameters cannot move the answer)."""
+    threat: their parameters cannot move the answer) and switches (unit ``flag``, e.g.
+    ``anti_ship``: a modelling choice made in the scenario, not an uncertain quantity to
+    sample between 0 and 1)."""
     engaged_systems = {setup.units[i].system for i in setup.engaged()}
     idle_systems = {unit.system for unit in setup.units} - engaged_systems
     factors = []
@@ -237,7 +239,7 @@ def default_factors(setup: CampaignSetup, catalog: Catalog) -> list[Factor]:
         if param_id.partition(".")[0] in idle_systems:
             continue
         param = catalog.param(param_id)
-        if param.low < param.high:
+        if param.low < param.high and param.unit != "flag":
             factors.append(catalog_factor(catalog, param_id))
     return factors
 
