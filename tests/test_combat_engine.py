@@ -29,8 +29,7 @@ from nansei.combat.kernels import (
     new_fleet_state,
 )
 from nansei.combat.reference import reference_exchange
-from nansei.combat.stats import Histogram
-from nansei.stats import summarize
+from nansei.stats import Histogram, summarize
 from nansei.streams import new_stream
 
 CATALOG = default_catalog()

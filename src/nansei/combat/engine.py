@@ -42,7 +42,7 @@ from nansei.combat.kernels import (
     pack_fleet,
     ships_alive,
 )
-from nansei.combat.stats import Histogram
+from nansei.stats import Histogram
 from nansei.streams import new_stream, purpose_key, uniform
 
 __all__ = [
