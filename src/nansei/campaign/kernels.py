@@ -92,7 +92,7 @@ _TALLY_SIZE = 9
 _T_AREA, _T_POINT, _T_HITS = 3, 4, 7
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _none_can_fire(blue, units, count, reserve):
     for u in range(count):
         if units.engages[u] and can_fire(blue, u, reserve):
@@ -100,7 +100,7 @@ def _none_can_fire(blue, units, count, reserve):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _aimed(attack, threat, groups, g, t_h, rules, shooters, wanted):
     """The firing system's attack factors for this salvo: as given with passive red; with
     active red σ times the acquisition chance of the firing units (missile-weighted
@@ -119,7 +119,7 @@ def _aimed(attack, threat, groups, g, t_h, rules, shooters, wanted):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts):
     """Unit ``u`` has fired ``missiles``: exposure, then reloads for emptied launchers."""
     counts[0] += missiles

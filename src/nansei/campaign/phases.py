@@ -155,7 +155,7 @@ def arrivals(keys, rep, threat, days):
     return Groups(kind, ident, arrival_h, status, salvos, state)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def in_range(threat, groups, g, u, t_h):
     """Phase 2. Is group ``g`` within unit ``u``'s range at time ``t_h``? Reads the
     group's arrival and the unit's stretches of its kind's track."""
@@ -285,7 +285,7 @@ def new_blue(units):
     return Blue(alive, ready, pending, reload_at_h, found_at_h, depot, firings)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def stock(blue, u):
     """Missiles unit ``u`` still has: loaded and reloading on live launchers, plus depot."""
     total = blue.depot[u]
@@ -295,7 +295,7 @@ def stock(blue, u):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def can_fire(blue, u, reserve):
     """Has unit ``u`` a live launcher and more missiles than its reserve?"""
     for slot in range(blue.alive.shape[1]):
@@ -304,7 +304,7 @@ def can_fire(blue, u, reserve):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def complete_reloads(blue, u, t_h):
     """Phase 7 (end of reloads). Loads that reached unit ``u``'s live launchers by
     ``t_h`` become ready."""
@@ -315,7 +315,7 @@ def complete_reloads(blue, u, t_h):
             blue.reload_at_h[u, slot] = np.inf
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def doctrine(blue, u, groups, g, rules, size):
     """Phase 4. Missiles unit ``u`` fires at group ``g`` now: ``min(size, ready,
     stock − reserve)``, or 0 when the group is out of the fight or at its salvo cap."""
@@ -330,7 +330,7 @@ def doctrine(blue, u, groups, g, rules, size):
     return max(0, min(size, ready, stock(blue, u) - int(rules[RESERVE])))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def salvo_size(threat, units, groups, g, u, rules):
     """The doctrine's salvo size for unit ``u`` at group ``g``: the scenario's, or with
     ``auto`` (rule −1) the precomputed size for the group's kind and the unit's system."""
@@ -402,7 +402,7 @@ def exposure(keys, rep, units, blue, u, missiles, t_h, rules):
     return lost
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lost_launcher(blue, u, slot):
     """A launcher is lost with its loaded and reloading missiles."""
     blue.alive[u, slot] = False
@@ -411,7 +411,7 @@ def lost_launcher(blue, u, slot):
     blue.reload_at_h[u, slot] = np.inf
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def start_reloads(units, blue, u, t_h, reload_h):
     """Phase 7 (start of reloads). Each emptied live launcher of unit ``u`` without a load
     on its way draws one load from the depot, in launcher order, ready ``reload_h`` later."""
@@ -454,7 +454,7 @@ def adapt(keys, rep, groups, g, out_h, factor):
         groups.status[g] = STAYED
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def acquisition(threat, groups, g, u, t_h, rules):
     """Active red: the chance unit ``u``'s missile acquires group ``g`` at ``t_h`` (its
     table along the track, read at the group's position then)."""
