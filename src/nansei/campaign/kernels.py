@@ -38,12 +38,14 @@ from nansei.campaign.phases import (
     acquisition,
     adapt,
     arrivals,
+    borrowing,
     can_fire,
     complete_reloads,
     cueing,
     doctrine,
     exposure,
     in_range,
+    internal,
     lost_launcher,
     new_blue,
     out_of_action,
@@ -92,7 +94,7 @@ _TALLY_SIZE = 9
 _T_AREA, _T_POINT, _T_HITS = 3, 4, 7
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _none_can_fire(blue, units, count, reserve):
     for u in range(count):
         if units.engages[u] and can_fire(blue, u, reserve):
@@ -100,7 +102,7 @@ def _none_can_fire(blue, units, count, reserve):
     return True
 
 
-@njit(cache=True, inline="always")
+@internal
 def _aimed(attack, threat, groups, g, t_h, rules, shooters, wanted):
     """The firing system's attack factors for this salvo: as given with passive red; with
     active red σ times the acquisition chance of the firing units (missile-weighted
@@ -119,7 +121,7 @@ def _aimed(attack, threat, groups, g, t_h, rules, shooters, wanted):
     return out
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts):
     """Unit ``u`` has fired ``missiles``: exposure, then reloads for emptied launchers."""
     counts[0] += missiles
@@ -127,7 +129,7 @@ def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts):
     start_reloads(units, blue, u, t_h, rules[RELOAD_H])
 
 
-@njit(cache=True)
+@internal
 def replicate(keys, rep, units, threat, red, rules, row):
     """One replication; writes its columns into ``row``."""
     unit_count = units.launchers.size

@@ -49,6 +49,18 @@ from numba import njit
 from nansei.combat.kernels import HITS, THRESHOLD, fire_salvo, new_fleet_state, ships_alive
 from nansei.streams import exponential, new_stream, normal, poisson, uniform
 
+#: Kernels only other kernels call: no Python entry point (half the code numba would
+#: otherwise generate and optimise for a small function on a cold start).
+internal = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+#: Internal kernels that never own an array (they read and write their arguments in place
+#: and return numbers): compiled without numba's reference counting (``_nrt=False``, as the
+#: salvo kernels). With it on, every array of every table passed to a compiled call is
+#: counted on entry and on exit with atomic operations — a quarter of the campaign's time
+#: before (bench/bench_campaign.py). A kernel that allocated or returned an array would
+#: not compile, so the flag cannot hide a leak.
+borrowing = njit(cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
 #: The units that take part (reach a track), as arrays over units u.
 UnitTable = namedtuple(
     "UnitTable",
@@ -155,7 +167,7 @@ def arrivals(keys, rep, threat, days):
     return Groups(kind, ident, arrival_h, status, salvos, state)
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def in_range(threat, groups, g, u, t_h):
     """Phase 2. Is group ``g`` within unit ``u``'s range at time ``t_h``? Reads the
     group's arrival and the unit's stretches of its kind's track."""
@@ -167,7 +179,7 @@ def in_range(threat, groups, g, u, t_h):
     return False
 
 
-@njit(cache=True)
+@borrowing
 def _cue_times(stream, rate_per_h, windows_h, count, out, filled):
     """Times of a Poisson process at ``rate_per_h`` run only inside the first ``count``
     time windows (its clock is time in reach), written to ``out`` from ``filled`` on
@@ -253,7 +265,7 @@ def time_order(times):
     return order
 
 
-@njit(cache=True)
+@internal
 def search(keys, rep, units, blue, hazard_per_h):
     """Phase 8, drawn up front. Writes ``blue.found_at_h``: when hidden search finds each
     truck launcher (inf: never, or not a truck)."""
@@ -285,7 +297,7 @@ def new_blue(units):
     return Blue(alive, ready, pending, reload_at_h, found_at_h, depot, firings)
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def stock(blue, u):
     """Missiles unit ``u`` still has: loaded and reloading on live launchers, plus depot."""
     total = blue.depot[u]
@@ -295,7 +307,7 @@ def stock(blue, u):
     return total
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def can_fire(blue, u, reserve):
     """Has unit ``u`` a live launcher and more missiles than its reserve?"""
     for slot in range(blue.alive.shape[1]):
@@ -304,7 +316,7 @@ def can_fire(blue, u, reserve):
     return False
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def complete_reloads(blue, u, t_h):
     """Phase 7 (end of reloads). Loads that reached unit ``u``'s live launchers by
     ``t_h`` become ready."""
@@ -315,7 +327,7 @@ def complete_reloads(blue, u, t_h):
             blue.reload_at_h[u, slot] = np.inf
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def doctrine(blue, u, groups, g, rules, size):
     """Phase 4. Missiles unit ``u`` fires at group ``g`` now: ``min(size, ready,
     stock − reserve)``, or 0 when the group is out of the fight or at its salvo cap."""
@@ -330,7 +342,7 @@ def doctrine(blue, u, groups, g, rules, size):
     return max(0, min(size, ready, stock(blue, u) - int(rules[RESERVE])))
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def salvo_size(threat, units, groups, g, u, rules):
     """The doctrine's salvo size for unit ``u`` at group ``g``: the scenario's, or with
     ``auto`` (rule −1) the precomputed size for the group's kind and the unit's system."""
@@ -353,7 +365,7 @@ def out_per_missile(stream, missiles, attack, ship_f, fleet, ship_i, reps):
     return total / (reps * missiles)
 
 
-@njit(cache=True)
+@internal
 def salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally):
     """Phase 5. ``missiles`` with the firing system's ``attack`` factors at group ``g``
     whose ships defend as ``ship_f`` (its kind's, or against this system with active
@@ -372,7 +384,7 @@ def salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally):
         groups.status[g] = TURNED_BACK
 
 
-@njit(cache=True)
+@internal
 def exposure(keys, rep, units, blue, u, missiles, t_h, rules):
     """Phase 6. Unit ``u`` fires ``missiles`` at ``t_h``: draws them from its launchers in
     order and exposes each launcher that fired; returns the launchers lost."""
@@ -402,7 +414,7 @@ def exposure(keys, rep, units, blue, u, missiles, t_h, rules):
     return lost
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def lost_launcher(blue, u, slot):
     """A launcher is lost with its loaded and reloading missiles."""
     blue.alive[u, slot] = False
@@ -411,7 +423,7 @@ def lost_launcher(blue, u, slot):
     blue.reload_at_h[u, slot] = np.inf
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def start_reloads(units, blue, u, t_h, reload_h):
     """Phase 7 (start of reloads). Each emptied live launcher of unit ``u`` without a load
     on its way draws one load from the depot, in launcher order, ready ``reload_h`` later."""
@@ -425,7 +437,7 @@ def start_reloads(units, blue, u, t_h, reload_h):
             blue.reload_at_h[u, slot] = t_h + reload_h
 
 
-@njit(cache=True)
+@borrowing
 def out_of_action(threat, groups, auxiliary):
     """Red ships out of action over every group of the replication: combatants when
     ``auxiliary`` is 0, auxiliaries when 1, all ships when −1."""
@@ -440,7 +452,7 @@ def out_of_action(threat, groups, auxiliary):
     return total
 
 
-@njit(cache=True)
+@internal
 def adapt(keys, rep, groups, g, out_h, factor):
     """Red adaptation: group ``g`` sails with ``factor^L``, ``L`` the groups put out of
     action (turned back or all out) before its arrival — the arrival process thinned
@@ -454,7 +466,7 @@ def adapt(keys, rep, groups, g, out_h, factor):
         groups.status[g] = STAYED
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def acquisition(threat, groups, g, u, t_h, rules):
     """Active red: the chance unit ``u``'s missile acquires group ``g`` at ``t_h`` (its
     table along the track, read at the group's position then)."""

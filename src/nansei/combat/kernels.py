@@ -97,7 +97,9 @@ def _round_random(stream, value):
 
 @njit(cache=True, inline="always")
 def _bernoulli_sum(stream, n, p):
-    count = 0
+    # Typed int64 from the start: a literal 0 made numba compile the callers' callees
+    # once more for the constant (``Literal[int](0)``) while typing the loop.
+    count = np.int64(0)
     for _ in range(n):
         if uniform(stream) < p:
             count += 1
