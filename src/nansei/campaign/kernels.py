@@ -19,7 +19,6 @@ from nansei.campaign.phases import (
     ACTIVE,
     ADAPT_FACTOR,
     ALL_OUT,
-    COORDINATED,
     DAYS,
     DISPERSAL,
     DISPERSAL_MEAN,
@@ -214,26 +213,40 @@ def replicate(keys, rep, units, threat, red, rules, row):
         else:
             t_h = cue_h[next_cue]
             g = cue_group[next_cue]
-            shooter = cue_unit[next_cue]
+            shooter = cue_unit[next_cue]  # −1: a shared (coordinated) cue
             next_cue += 1
             if adapting and not decided[g]:
                 adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
                 decided[g] = True
             if groups.status[g] != EN_ROUTE:
                 continue
-            if rules[COORDINATED] == 0:
-                if t_h < units.on_station_h[shooter]:
+            # Phase 4 for every unit the cue reaches — the cued unit, or with a shared
+            # (coordinated) cue every unit in range — settled before any salvo; then one
+            # salvo per missile system (phases 5-7).
+            for u in range(unit_count):
+                wanted[u] = 0
+                if t_h < units.on_station_h[u]:
                     continue  # a ship still sailing to its station
-                complete_reloads(blue, shooter, t_h)
-                size = salvo_size(threat, units, groups, g, shooter, rules)
-                missiles = doctrine(blue, shooter, groups, g, rules, size)
-                if missiles == 0:
+                if shooter >= 0 and u != shooter:
                     continue
-                system = units.system[shooter]
-                shooters[:] = False
-                shooters[shooter] = True
-                wanted[:] = 0
-                wanted[shooter] = missiles
+                if shooter < 0 and not in_range(threat, groups, g, u, t_h):
+                    continue
+                complete_reloads(blue, u, t_h)
+                size = salvo_size(threat, units, groups, g, u, rules)
+                wanted[u] = doctrine(blue, u, groups, g, rules, size)
+            for system in range(units.attack.shape[0]):
+                total = np.int64(0)
+                for u in range(unit_count):
+                    if units.system[u] == system:
+                        total += wanted[u]
+                if total == 0:
+                    continue
+                if groups.status[g] != EN_ROUTE:
+                    break
+                if rules[MAX_SALVOS] >= 0 and groups.salvos[g] >= rules[MAX_SALVOS]:
+                    break
+                for u in range(unit_count):
+                    shooters[u] = units.system[u] == system and wanted[u] > 0
                 attack = _aimed(
                     units.attack[system], threat, groups, g, t_h, rules, shooters, wanted
                 )
@@ -242,47 +255,13 @@ def replicate(keys, rep, units, threat, red, rules, row):
                     if active
                     else threat.ship_f[groups.kind[g]]
                 )
-                salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally)
+                salvo(keys, rep, threat, groups, g, total, attack, ship_f, tally)
                 if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
                     out_h[g] = t_h
                 salvos += 1
-                _fire(keys, rep, units, blue, shooter, missiles, t_h, rules, counts)
-            else:
-                # Who would fire is settled before any salvo; then one salvo per system.
                 for u in range(unit_count):
-                    wanted[u] = 0
-                    if t_h >= units.on_station_h[u] and in_range(threat, groups, g, u, t_h):
-                        complete_reloads(blue, u, t_h)
-                        size = salvo_size(threat, units, groups, g, u, rules)
-                        wanted[u] = doctrine(blue, u, groups, g, rules, size)
-                for system in range(units.attack.shape[0]):
-                    total = np.int64(0)
-                    for u in range(unit_count):
-                        if units.system[u] == system:
-                            total += wanted[u]
-                    if total == 0:
-                        continue
-                    if groups.status[g] != EN_ROUTE:
-                        break
-                    if rules[MAX_SALVOS] >= 0 and groups.salvos[g] >= rules[MAX_SALVOS]:
-                        break
-                    for u in range(unit_count):
-                        shooters[u] = units.system[u] == system and wanted[u] > 0
-                    attack = _aimed(
-                        units.attack[system], threat, groups, g, t_h, rules, shooters, wanted
-                    )
-                    ship_f = (
-                        threat.ship_f_system[system, groups.kind[g]]
-                        if active
-                        else threat.ship_f[groups.kind[g]]
-                    )
-                    salvo(keys, rep, threat, groups, g, total, attack, ship_f, tally)
-                    if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
-                        out_h[g] = t_h
-                    salvos += 1
-                    for u in range(unit_count):
-                        if units.system[u] == system and wanted[u] > 0:
-                            _fire(keys, rep, units, blue, u, wanted[u], t_h, rules, counts)
+                    if shooters[u]:
+                        _fire(keys, rep, units, blue, u, wanted[u], t_h, rules, counts)
         if math.isnan(exhausted_h) and unit_count > 0:
             if _none_can_fire(blue, units, unit_count, reserve):
                 exhausted_h = t_h
