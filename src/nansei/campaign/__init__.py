@@ -133,8 +133,20 @@ def _users(catalog: Catalog, param_id: str) -> str:
     entity_id, _, name = param_id.partition(".")
     kind = catalog.entities[entity_id].kind if entity_id in catalog.entities else ""
     if kind == "ship-class":
-        also = ", and campaigns whose groups include the class" if name in _DEFENCE_PARAMS else ""
+        also = (
+            ", campaigns whose groups include the class, and active-red campaigns whose "
+            "stationed ships are of the class"
+            if name in _DEFENCE_PARAMS
+            else ""
+        )
         return f"nansei salvo (ship classes in salvo files){also}"
+    if kind == "strike" and entity_id == "red-antiship":
+        return "campaigns with active red (red.counterforce: true) and a ship at a station"
+    if kind in ("strike", "air-defence"):
+        return (
+            "campaigns with active red (red.counterforce: true) whose sites it concerns "
+            "(an air defence's factors: with a defended site in the run)"
+        )
     if kind == "missile" and name == "range_km":
         return "nansei coverage, reach, data posture, and campaigns with a unit of the system"
     if kind == "missile" and name in ("reliability", "p_hit"):
