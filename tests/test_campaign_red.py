@@ -444,6 +444,9 @@ def test_a_ship_that_sailed_on_warning_is_not_lost_in_port():
     # Unseen at sea (detection rate 0) it is never lost.
     unseen = run_campaign(_stationed(scenario, ship_detection_rate_per_h=0.0), CATALOG,
                           replications=200).columns  # fmt: skip
+    assert run_campaign(_stationed(scenario), CATALOG, replications=5).record()["red_model"][
+        "ships_at_sea_hunted"
+    ]
     assert unseen["blue_ships_lost"].max() == 3 and unseen["blue_ships_lost_at_sea"].sum() == 0
     # With no warning it is still in port at the first strike.
     caught = run_campaign(_stationed(scenario, warning_h=0.0), CATALOG, replications=200)

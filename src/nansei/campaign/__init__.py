@@ -99,13 +99,15 @@ class CampaignRun:
 
 def red_record(setup: CampaignSetup) -> dict[str, Any]:
     """The red model in force, for the JSON: passive or active (counter-force), the
-    warning time, and any land-attack system assumed to have a maritime-strike variant
-    (an assumption outputs must state)."""
+    warning time, any land-attack system assumed to have a maritime-strike variant
+    (an assumption outputs must state), and whether red hunts ships at sea (active red
+    with a ship at a station)."""
     red = setup.scenario.red
     return {
         "counterforce": red.counterforce,
         "warning_h": red.warning_h,
         "maritime_strike_assumed": list(red.maritime_strike),
+        "ships_at_sea_hunted": bool(setup.red is not None and setup.red.ship_classes),
     }
 
 
