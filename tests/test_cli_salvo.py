@@ -123,6 +123,7 @@ def test_hughes_json_contract_is_exact():
     assert blue["hits_received"] == pytest.approx(20.0)
     assert blue["raw_loss"] == pytest.approx(20.0)
     assert blue["out_of_action"] == pytest.approx(2.0)  # clipped to the 2 ships
+
     # blue: 8 sure missiles at red's 6 ships. The type-055's 6 area channels (p 0.7)
     # engage 6 of them for the whole group; the 8 − K survivors spread over the 6 ships,
     # and only the 055's 2 point channels (p 0.5) can engage the n ~ Bin(8 − K, 1/6)

@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 
 from nansei.catalog import load_catalog
-from nansei.combat.engine import simulate_exchange
-from nansei.combat.forces import Layer, ShipType, Side, hughes_point_layer, layered_b3
 from nansei.combat.defence import (
     area_kills_pmf,
     binomial_pmf,
     expected_salvo,
     manned_channels_pmf,
 )
+from nansei.combat.engine import simulate_exchange
+from nansei.combat.forces import Layer, ShipType, Side, hughes_point_layer, layered_b3
 from nansei.combat.hughes import (
     defensive_power,
     engaged_defence,
