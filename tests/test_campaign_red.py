@@ -705,3 +705,27 @@ def test_a_set_probability_outside_its_range_is_refused(capsys):
     code, err = _cli(capsys, "campaign", "miyako-transit", "--year", "2027", "--reps", "5",
                      "--set", "pac3.p_kill=1.2")  # fmt: skip
     assert code == 2 and "pac3.p_kill" in err and "Traceback" not in err
+
+
+def test_every_new_parameter_moves_an_answer():
+    # PAC-3 (defending Katsuren, and Miyako when deployed), the hunt for ships at sea and
+    # the stationed ships' class defences: each from its low to its high moves a column.
+    scenario = _ships_at_sea(None, days=10.0).model_copy(
+        update={"overrides": {"pac3.units_at_miyako": 1}}
+    )
+    prefixes = ("pac3.", "red-antiship.", "jmsdf-aegis-destroyer.")
+    setup = build_setup(scenario, CATALOG)
+    read = [p for p in setup.params if p.startswith(prefixes)]
+    assert len(read) == 5 + 2 + 4 + 7  # pac3 units (Katsuren, Miyako) and factors; hunt; class
+    still = []
+    for param_id in read:
+        param = CATALOG.param(param_id)
+        if param.low == param.high:
+            continue
+        runs = [
+            run_campaign(scenario, CATALOG, replications=150, overrides={param_id: v}).columns
+            for v in (param.low, param.high)
+        ]
+        if all(np.array_equal(runs[0][k], runs[1][k], equal_nan=True) for k in runs[0]):
+            still.append(param_id)
+    assert not still, still

@@ -397,7 +397,14 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
         **{name: reader.value(f"survival.{name}") for name in SurvivalParams.__dataclass_fields__}
     )
     cue_rate = _cue_rate(scenario, reader)
-    red = _red(scenario, reader, units) if scenario.red.counterforce else None
+    # Active red reads the air defence of the sites in the run only: those of units that
+    # reach a track, and ships' home ports (so every parameter it reads can move a result).
+    in_run = [
+        unit
+        for index, unit in enumerate(units)
+        if unit.platform == "ship" or any(group.stretches_km[index] for group in groups)
+    ]
+    red = _red(scenario, reader, units, in_run) if scenario.red.counterforce else None
     params = dict(sorted(reader.read.items()))
     return CampaignSetup(
         scenario=scenario,
@@ -488,7 +495,9 @@ def _acquisition(scenario, systems, units, lats, lons, km, speed_kn) -> tuple[np
     return tuple(out)
 
 
-def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetup:
+def _red(
+    scenario: Scenario, reader: _Reader, units: list[UnitSetup], in_run: list[UnitSetup]
+) -> RedSetup:
     """Active red: the counter-force allocation and the island air defence of the sites."""
 
     def value(name: str) -> float:
@@ -498,7 +507,7 @@ def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetu
     channels: dict[str, float] = {}
     interceptors: dict[str, int] = {}
     defended = False
-    for site in sorted({unit.site for unit in units if unit.site}):
+    for site in sorted({unit.site for unit in in_run if unit.site}):
         param = f"chu-sam.units_at_{site.replace('-', '_')}"
         if param not in reader.catalog.param_ids():
             continue
@@ -514,7 +523,7 @@ def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetu
         if defended
         else (0.0, 1, 1.0)
     )  # fmt: skip
-    pac3_channels, pac3_interceptors, pac3 = _pac3(reader, units)
+    pac3_channels, pac3_interceptors, pac3 = _pac3(reader, in_run)
     sea = _at_sea(scenario, reader, units)
     return RedSetup(
         warning_h=float(scenario.red.warning_h),
