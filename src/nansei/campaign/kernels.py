@@ -171,16 +171,17 @@ def replicate(keys, rep, units, threat, red, rules, row):
     # launchers, depot missiles, ships, intercepted, ships lost at sea, anti-ship missiles
     cf_lost = np.zeros(6, dtype=np.int64)
     # Ships at sea (active red with stations): when red next finds each, its state.
-    detect_h = np.full(blue.alive.shape, np.inf)
     hunt_h = math.inf
     if active and rules[SHIP_DETECTION] > 0.0:
+        detect_h = np.full(blue.alive.shape, np.inf)
         sea_state = np.zeros((unit_count, blue.alive.shape[1], 4), dtype=np.int64)
         strikes = np.zeros(blue.alive.shape, dtype=np.int64)
         ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h)
         hunt_h = detect_h.min() if detect_h.size > 0 else math.inf
-    else:
-        sea_state = np.zeros((0, 1, 4), dtype=np.int64)
-        strikes = np.zeros((0, 1), dtype=np.int64)
+    else:  # nothing to hunt: no per-replication work beyond these empty arrays
+        detect_h = np.empty((0, 1))
+        sea_state = np.empty((0, 1, 4), dtype=np.int64)
+        strikes = np.empty((0, 1), dtype=np.int64)
     wave = np.int64(0)
     wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
     shooters = np.zeros(unit_count, dtype=np.bool_)
