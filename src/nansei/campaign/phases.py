@@ -551,7 +551,7 @@ def strike_wave(
     return left
 
 
-@njit(cache=True)
+@internal
 def site_defence(stream, warheads, red, s, site_state, pac_state, tally):
     """Active red: ``warheads`` at site ``s`` through its layered air defence, the salvo
     kernel's binomial area layer once per layer. With a PAC-3 layer the warheads fly
