@@ -134,241 +134,244 @@ def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts):
     start_reloads(units, blue, u, t_h, rules[RELOAD_H])
 
 
-@internal
-def replicate(keys, rep, units, threat, red, rules, row):
-    """One replication; writes its columns into ``row``."""
-    unit_count = units.launchers.size
-    reserve = int(rules[RESERVE])
-    active = rules[ACTIVE] > 0
-    groups = arrivals(keys, rep, threat, rules[DAYS])
-    blue = new_blue(units)
-    search(keys, rep, units, blue, rules[HIDDEN_HAZARD])
-    cue_h, cue_group, cue_unit = cueing(keys, rep, threat, groups, units, rules)
-
-    # Active red: who dispersed in the warning time; the sites' state; the waves.
-    sites = red.site_f.shape[0]
-    dispersed = np.zeros(blue.alive.shape, dtype=np.bool_)
-    site_state = np.zeros((sites, 4), dtype=np.int64)
-    pac_state = np.zeros((sites, 4), dtype=np.int64)
-    closed = np.zeros(sites, dtype=np.bool_)
-    red_left = np.int64(rules[RED_INVENTORY]) if active else np.int64(0)
-    per_site = np.int64(rules[WARHEADS])
-    if active:
-        for u in range(unit_count):
-            for slot in range(units.launchers[u]):
-                if units.truck[u]:
-                    stream = new_stream(keys[DISPERSAL], rep, u, slot)
-                    dispersed[u, slot] = (
-                        exponential(stream) * rules[DISPERSAL_MEAN] < rules[WARNING_H]
-                    )
-        for s in range(sites):
-            site_state[s, THRESHOLD] = 1
-            site_state[s, INVENTORY] = red.site_i[s, 0, 0]
-            site_state[s, 3] = UNLIMITED
-            pac_state[s, THRESHOLD] = UNLIMITED  # the PAC-3 row only counts leakers
-            pac_state[s, INVENTORY] = red.pac_i[s, 0, 0]
-            pac_state[s, 3] = UNLIMITED
-    red_start = red_left
-    # launchers, depot missiles, ships, intercepted, ships lost at sea, anti-ship missiles
-    cf_lost = np.zeros(6, dtype=np.int64)
-    # Ships at sea (active red with stations): when red next finds each, its state.
-    hunt_h = math.inf
-    if active and rules[SHIP_DETECTION] > 0.0:
-        detect_h = np.full(blue.alive.shape, np.inf)
-        sea_state = np.zeros((unit_count, blue.alive.shape[1], 4), dtype=np.int64)
-        strikes = np.zeros(blue.alive.shape, dtype=np.int64)
-        ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h)
-        hunt_h = detect_h.min() if detect_h.size > 0 else math.inf
-    else:  # nothing to hunt: no per-replication work beyond these empty arrays
-        detect_h = np.empty((0, 1))
-        sea_state = np.empty((0, 1, 4), dtype=np.int64)
-        strikes = np.empty((0, 1), dtype=np.int64)
-    wave = np.int64(0)
-    wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
-    shooters = np.zeros(unit_count, dtype=np.bool_)
-    adapting = rules[ADAPT_FACTOR] < 1.0
-    out_h = np.full(groups.kind.size, np.inf)  # when each group was put out of action
-    decided = np.zeros(groups.kind.size, dtype=np.bool_)
-
-    found_flat = blue.found_at_h.ravel()
-    found_order = time_order(found_flat)
-    width = blue.alive.shape[1]
-    found_count = 0
-    while found_count < found_order.size and found_flat[found_order[found_count]] < rules[HORIZON]:
-        found_count += 1
-
-    counts = np.zeros(2, dtype=np.int64)  # missiles fired, launchers lost firing
-    tally = np.zeros(_TALLY_SIZE, dtype=np.int64)
-    wanted = np.zeros(unit_count, dtype=np.int64)
-    salvos = 0
-    lost_hidden = 0
-    exhausted_h = math.nan
-    if unit_count > 0 and _none_can_fire(blue, units, unit_count, reserve):
-        exhausted_h = 0.0
-
-    next_cue = 0
-    next_found = 0
-    while (
-        next_cue < cue_h.size
-        or next_found < found_count
-        or wave_h < rules[HORIZON]
-        or hunt_h < rules[HORIZON]
-    ):
-        take_found = next_found < found_count and (
-            next_cue >= cue_h.size or found_flat[found_order[next_found]] <= cue_h[next_cue]
-        )
-        soonest = math.inf
-        if next_cue < cue_h.size:
-            soonest = cue_h[next_cue]
-        if next_found < found_count:
-            soonest = min(soonest, found_flat[found_order[next_found]])
-        if wave_h < rules[HORIZON] and wave_h <= soonest and wave_h <= hunt_h:
-            t_h = wave_h
-            red_left = strike_wave(
-                keys, rep, units, blue, red, site_state, pac_state, closed, wave, red_left,
-                per_site, dispersed, cf_lost, t_h,
-            )  # fmt: skip
-            wave += 1
-            wave_h = wave * rules[WAVE_INTERVAL] if red_left > 0 else math.inf
-        elif hunt_h < rules[HORIZON] and hunt_h <= soonest:
-            t_h = hunt_h
-            flat = np.argmin(detect_h)
-            u, slot = flat // detect_h.shape[1], flat % detect_h.shape[1]
-            red_left = strike_ship(
-                keys, rep, units, blue, red, rules, sea_state, detect_h, strikes, u, slot,
-                t_h, red_left, cf_lost,
-            )  # fmt: skip
-            hunt_h = detect_h.min()
-            if red_left <= 0:
-                wave_h = math.inf
-        elif take_found:
-            flat = found_order[next_found]
-            next_found += 1
-            t_h = found_flat[flat]
-            u, slot = flat // width, flat % width
-            if blue.alive[u, slot]:
-                lost_launcher(blue, u, slot)
-                lost_hidden += 1
-        else:
-            t_h = cue_h[next_cue]
-            g = cue_group[next_cue]
-            shooter = cue_unit[next_cue]  # −1: a shared (coordinated) cue
-            next_cue += 1
-            if adapting and not decided[g]:
-                adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
-                decided[g] = True
-            if groups.status[g] != EN_ROUTE:
-                continue
-            # Phase 4 for every unit the cue reaches — the cued unit, or with a shared
-            # (coordinated) cue every unit in range — settled before any salvo; then one
-            # salvo per missile system (phases 5-7).
-            for u in range(unit_count):
-                wanted[u] = 0
-                if t_h < units.on_station_h[u]:
-                    continue  # a ship still sailing to its station
-                if shooter >= 0 and u != shooter:
-                    continue
-                if shooter < 0 and not in_range(threat, groups, g, u, t_h):
-                    continue
-                complete_reloads(blue, u, t_h)
-                size = salvo_size(threat, units, groups, g, u, rules)
-                wanted[u] = doctrine(blue, u, groups, g, rules, size)
-            for system in range(units.attack.shape[0]):
-                total = np.int64(0)
-                for u in range(unit_count):
-                    if units.system[u] == system:
-                        total += wanted[u]
-                if total == 0:
-                    continue
-                if groups.status[g] != EN_ROUTE:
-                    break
-                if rules[MAX_SALVOS] >= 0 and groups.salvos[g] >= rules[MAX_SALVOS]:
-                    break
-                for u in range(unit_count):
-                    shooters[u] = units.system[u] == system and wanted[u] > 0
-                attack = _aimed(
-                    units.attack[system], threat, groups, g, t_h, rules, shooters, wanted
-                )
-                ship_f = (
-                    threat.ship_f_system[system, groups.kind[g]]
-                    if active
-                    else threat.ship_f[groups.kind[g]]
-                )
-                salvo(keys, rep, threat, groups, g, total, attack, ship_f, tally)
-                if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
-                    out_h[g] = t_h
-                salvos += 1
-                for u in range(unit_count):
-                    if shooters[u]:
-                        _fire(keys, rep, units, blue, u, wanted[u], t_h, rules, counts)
-        if math.isnan(exhausted_h) and unit_count > 0:
-            if _none_can_fire(blue, units, unit_count, reserve):
-                exhausted_h = t_h
-
-    if adapting:  # groups that met no cue: decided now that every loss is known
-        for g in range(groups.kind.size):
-            if not decided[g]:
-                adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
-    arrived = 0
-    for g in range(groups.kind.size):
-        if groups.status[g] != STAYED:
-            arrived += 1
-    transited = 0
-    turned = 0
-    all_out = 0
-    for g in range(groups.kind.size):
-        if groups.status[g] == EN_ROUTE:
-            transited += 1
-        elif groups.status[g] == TURNED_BACK:
-            turned += 1
-        elif groups.status[g] == ALL_OUT:
-            all_out += 1
-    undamaged = 0
-    for g in range(groups.kind.size):
-        if groups.status[g] == EN_ROUTE:
-            hit = 0
-            for s in range(threat.ships[groups.kind[g]]):
-                hit += groups.state[g, s, HITS]
-            if hit == 0:
-                undamaged += 1
-    row[C_OUT] = out_of_action(threat, groups, np.int64(-1))
-    row[C_COMBATANTS] = out_of_action(threat, groups, np.int64(0))
-    row[C_AUXILIARIES] = out_of_action(threat, groups, np.int64(1))
-    row[C_UNDAMAGED] = undamaged / arrived if arrived > 0 else math.nan
-    row[C_LOST_CF] = cf_lost[0]
-    row[C_LOST_DEPOTS] = cf_lost[1]
-    row[C_SHIPS_LOST] = cf_lost[2]
-    row[C_RED_FIRED] = red_start - red_left - cf_lost[5]
-    row[C_RED_INTERCEPTED] = cf_lost[3]
-    row[C_SHIPS_LOST_AT_SEA] = cf_lost[4]
-    row[C_RED_ANTISHIP] = cf_lost[5]
-    row[C_FRACTION] = transited / arrived if arrived > 0 else math.nan
-    row[C_FIRED] = counts[0]
-    row[C_LOST] = counts[1] + lost_hidden + cf_lost[0]
-    row[C_ARRIVED] = arrived
-    row[C_TRANSITED] = transited
-    row[C_TURNED] = turned
-    row[C_ALL_OUT] = all_out
-    row[C_SALVOS] = salvos
-    row[C_LOST_FIRING] = counts[1]
-    row[C_LOST_HIDDEN] = lost_hidden
-    row[C_HITS] = tally[_T_HITS]
-    row[C_INTERCEPTED] = tally[_T_AREA] + tally[_T_POINT]
-    if unit_count == 0:
-        row[C_EXHAUSTED_DAY] = math.nan
-        row[C_EXHAUSTED] = 0
-    elif math.isnan(exhausted_h):
-        row[C_EXHAUSTED_DAY] = rules[HORIZON] / 24.0  # censored at the horizon
-        row[C_EXHAUSTED] = 0
-    else:
-        row[C_EXHAUSTED_DAY] = exhausted_h / 24.0
-        row[C_EXHAUSTED] = 1
-
-
 @njit(cache=True)
 def run_chunk(keys, first_rep, reps, units, threat, red, rules):
-    """Replications ``first_rep`` … ``first_rep + reps − 1``: (reps, columns) floats."""
+    """Replications ``first_rep`` … ``first_rep + reps − 1``: (reps, columns) floats.
+
+    The loop over replications and the events of one replication are one compiled
+    function (the phases are calls): numba optimises a kernel again with all it calls
+    linked in, so a separate per-replication kernel cost a second optimisation of the
+    whole campaign on every cold start (about 2.7 s of 23 s of compilation)."""
     out = np.zeros((reps, len(COLUMNS)), dtype=np.float64)
     for r in range(reps):
-        replicate(keys, first_rep + r, units, threat, red, rules, out[r])
+        rep = first_rep + r
+        row = out[r]
+        unit_count = units.launchers.size
+        reserve = int(rules[RESERVE])
+        active = rules[ACTIVE] > 0
+        groups = arrivals(keys, rep, threat, rules[DAYS])
+        blue = new_blue(units)
+        search(keys, rep, units, blue, rules[HIDDEN_HAZARD])
+        cue_h, cue_group, cue_unit = cueing(keys, rep, threat, groups, units, rules)
+
+        # Active red: who dispersed in the warning time; the sites' state; the waves.
+        sites = red.site_f.shape[0]
+        dispersed = np.zeros(blue.alive.shape, dtype=np.bool_)
+        site_state = np.zeros((sites, 4), dtype=np.int64)
+        pac_state = np.zeros((sites, 4), dtype=np.int64)
+        closed = np.zeros(sites, dtype=np.bool_)
+        red_left = np.int64(rules[RED_INVENTORY]) if active else np.int64(0)
+        per_site = np.int64(rules[WARHEADS])
+        if active:
+            for u in range(unit_count):
+                for slot in range(units.launchers[u]):
+                    if units.truck[u]:
+                        stream = new_stream(keys[DISPERSAL], rep, u, slot)
+                        dispersed[u, slot] = (
+                            exponential(stream) * rules[DISPERSAL_MEAN] < rules[WARNING_H]
+                        )
+            for s in range(sites):
+                site_state[s, THRESHOLD] = 1
+                site_state[s, INVENTORY] = red.site_i[s, 0, 0]
+                site_state[s, 3] = UNLIMITED
+                pac_state[s, THRESHOLD] = UNLIMITED  # the PAC-3 row only counts leakers
+                pac_state[s, INVENTORY] = red.pac_i[s, 0, 0]
+                pac_state[s, 3] = UNLIMITED
+        red_start = red_left
+        # launchers, depot missiles, ships, intercepted, ships lost at sea, anti-ship missiles
+        cf_lost = np.zeros(6, dtype=np.int64)
+        # Ships at sea (active red with stations): when red next finds each, its state.
+        hunt_h = math.inf
+        if active and rules[SHIP_DETECTION] > 0.0:
+            detect_h = np.full(blue.alive.shape, np.inf)
+            sea_state = np.zeros((unit_count, blue.alive.shape[1], 4), dtype=np.int64)
+            strikes = np.zeros(blue.alive.shape, dtype=np.int64)
+            ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h)
+            hunt_h = detect_h.min() if detect_h.size > 0 else math.inf
+        else:  # nothing to hunt: no per-replication work beyond these empty arrays
+            detect_h = np.empty((0, 1))
+            sea_state = np.empty((0, 1, 4), dtype=np.int64)
+            strikes = np.empty((0, 1), dtype=np.int64)
+        wave = np.int64(0)
+        wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
+        shooters = np.zeros(unit_count, dtype=np.bool_)
+        adapting = rules[ADAPT_FACTOR] < 1.0
+        out_h = np.full(groups.kind.size, np.inf)  # when each group was put out of action
+        decided = np.zeros(groups.kind.size, dtype=np.bool_)
+
+        found_flat = blue.found_at_h.ravel()
+        found_order = time_order(found_flat)
+        width = blue.alive.shape[1]
+        found_count = 0
+        while (
+            found_count < found_order.size and found_flat[found_order[found_count]] < rules[HORIZON]
+        ):
+            found_count += 1
+
+        counts = np.zeros(2, dtype=np.int64)  # missiles fired, launchers lost firing
+        tally = np.zeros(_TALLY_SIZE, dtype=np.int64)
+        wanted = np.zeros(unit_count, dtype=np.int64)
+        salvos = 0
+        lost_hidden = 0
+        exhausted_h = math.nan
+        if unit_count > 0 and _none_can_fire(blue, units, unit_count, reserve):
+            exhausted_h = 0.0
+
+        next_cue = 0
+        next_found = 0
+        while (
+            next_cue < cue_h.size
+            or next_found < found_count
+            or wave_h < rules[HORIZON]
+            or hunt_h < rules[HORIZON]
+        ):
+            take_found = next_found < found_count and (
+                next_cue >= cue_h.size or found_flat[found_order[next_found]] <= cue_h[next_cue]
+            )
+            soonest = math.inf
+            if next_cue < cue_h.size:
+                soonest = cue_h[next_cue]
+            if next_found < found_count:
+                soonest = min(soonest, found_flat[found_order[next_found]])
+            if wave_h < rules[HORIZON] and wave_h <= soonest and wave_h <= hunt_h:
+                t_h = wave_h
+                red_left = strike_wave(
+                    keys, rep, units, blue, red, site_state, pac_state, closed, wave, red_left,
+                    per_site, dispersed, cf_lost, t_h,
+                )  # fmt: skip
+                wave += 1
+                wave_h = wave * rules[WAVE_INTERVAL] if red_left > 0 else math.inf
+            elif hunt_h < rules[HORIZON] and hunt_h <= soonest:
+                t_h = hunt_h
+                flat = np.argmin(detect_h)
+                u, slot = flat // detect_h.shape[1], flat % detect_h.shape[1]
+                red_left = strike_ship(
+                    keys, rep, units, blue, red, rules, sea_state, detect_h, strikes, u, slot,
+                    t_h, red_left, cf_lost,
+                )  # fmt: skip
+                hunt_h = detect_h.min()
+                if red_left <= 0:
+                    wave_h = math.inf
+            elif take_found:
+                flat = found_order[next_found]
+                next_found += 1
+                t_h = found_flat[flat]
+                u, slot = flat // width, flat % width
+                if blue.alive[u, slot]:
+                    lost_launcher(blue, u, slot)
+                    lost_hidden += 1
+            else:
+                t_h = cue_h[next_cue]
+                g = cue_group[next_cue]
+                shooter = cue_unit[next_cue]  # −1: a shared (coordinated) cue
+                next_cue += 1
+                if adapting and not decided[g]:
+                    adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
+                    decided[g] = True
+                if groups.status[g] != EN_ROUTE:
+                    continue
+                # Phase 4 for every unit the cue reaches — the cued unit, or with a shared
+                # (coordinated) cue every unit in range — settled before any salvo; then one
+                # salvo per missile system (phases 5-7).
+                for u in range(unit_count):
+                    wanted[u] = 0
+                    if t_h < units.on_station_h[u]:
+                        continue  # a ship still sailing to its station
+                    if shooter >= 0 and u != shooter:
+                        continue
+                    if shooter < 0 and not in_range(threat, groups, g, u, t_h):
+                        continue
+                    complete_reloads(blue, u, t_h)
+                    size = salvo_size(threat, units, groups, g, u, rules)
+                    wanted[u] = doctrine(blue, u, groups, g, rules, size)
+                for system in range(units.attack.shape[0]):
+                    total = np.int64(0)
+                    for u in range(unit_count):
+                        if units.system[u] == system:
+                            total += wanted[u]
+                    if total == 0:
+                        continue
+                    if groups.status[g] != EN_ROUTE:
+                        break
+                    if rules[MAX_SALVOS] >= 0 and groups.salvos[g] >= rules[MAX_SALVOS]:
+                        break
+                    for u in range(unit_count):
+                        shooters[u] = units.system[u] == system and wanted[u] > 0
+                    attack = _aimed(
+                        units.attack[system], threat, groups, g, t_h, rules, shooters, wanted
+                    )
+                    ship_f = (
+                        threat.ship_f_system[system, groups.kind[g]]
+                        if active
+                        else threat.ship_f[groups.kind[g]]
+                    )
+                    salvo(keys, rep, threat, groups, g, total, attack, ship_f, tally)
+                    if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
+                        out_h[g] = t_h
+                    salvos += 1
+                    for u in range(unit_count):
+                        if shooters[u]:
+                            _fire(keys, rep, units, blue, u, wanted[u], t_h, rules, counts)
+            if math.isnan(exhausted_h) and unit_count > 0:
+                if _none_can_fire(blue, units, unit_count, reserve):
+                    exhausted_h = t_h
+
+        if adapting:  # groups that met no cue: decided now that every loss is known
+            for g in range(groups.kind.size):
+                if not decided[g]:
+                    adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
+        arrived = 0
+        for g in range(groups.kind.size):
+            if groups.status[g] != STAYED:
+                arrived += 1
+        transited = 0
+        turned = 0
+        all_out = 0
+        for g in range(groups.kind.size):
+            if groups.status[g] == EN_ROUTE:
+                transited += 1
+            elif groups.status[g] == TURNED_BACK:
+                turned += 1
+            elif groups.status[g] == ALL_OUT:
+                all_out += 1
+        undamaged = 0
+        for g in range(groups.kind.size):
+            if groups.status[g] == EN_ROUTE:
+                hit = 0
+                for s in range(threat.ships[groups.kind[g]]):
+                    hit += groups.state[g, s, HITS]
+                if hit == 0:
+                    undamaged += 1
+        row[C_OUT] = out_of_action(threat, groups, np.int64(-1))
+        row[C_COMBATANTS] = out_of_action(threat, groups, np.int64(0))
+        row[C_AUXILIARIES] = out_of_action(threat, groups, np.int64(1))
+        row[C_UNDAMAGED] = undamaged / arrived if arrived > 0 else math.nan
+        row[C_LOST_CF] = cf_lost[0]
+        row[C_LOST_DEPOTS] = cf_lost[1]
+        row[C_SHIPS_LOST] = cf_lost[2]
+        row[C_RED_FIRED] = red_start - red_left - cf_lost[5]
+        row[C_RED_INTERCEPTED] = cf_lost[3]
+        row[C_SHIPS_LOST_AT_SEA] = cf_lost[4]
+        row[C_RED_ANTISHIP] = cf_lost[5]
+        row[C_FRACTION] = transited / arrived if arrived > 0 else math.nan
+        row[C_FIRED] = counts[0]
+        row[C_LOST] = counts[1] + lost_hidden + cf_lost[0]
+        row[C_ARRIVED] = arrived
+        row[C_TRANSITED] = transited
+        row[C_TURNED] = turned
+        row[C_ALL_OUT] = all_out
+        row[C_SALVOS] = salvos
+        row[C_LOST_FIRING] = counts[1]
+        row[C_LOST_HIDDEN] = lost_hidden
+        row[C_HITS] = tally[_T_HITS]
+        row[C_INTERCEPTED] = tally[_T_AREA] + tally[_T_POINT]
+        if unit_count == 0:
+            row[C_EXHAUSTED_DAY] = math.nan
+            row[C_EXHAUSTED] = 0
+        elif math.isnan(exhausted_h):
+            row[C_EXHAUSTED_DAY] = rules[HORIZON] / 24.0  # censored at the horizon
+            row[C_EXHAUSTED] = 0
+        else:
+            row[C_EXHAUSTED_DAY] = exhausted_h / 24.0
+            row[C_EXHAUSTED] = 1
     return out
