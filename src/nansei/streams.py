@@ -119,13 +119,13 @@ def uniform(stream):
     return (float(mix64(stream[0]) >> uint64(11)) + 0.5) * _TO_UNIT
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def exponential(stream):
     """A unit-rate exponential draw, by inversion (one uniform)."""
     return -math.log(uniform(stream))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def normal(stream):
     """A standard normal draw (Box–Muller, two uniforms, the cosine branch)."""
     u1 = uniform(stream)
@@ -138,7 +138,7 @@ def normal(stream):
 _POISSON_PART = 500.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _poisson_inversion(stream, mean):
     u = uniform(stream)
     k = 0
@@ -153,7 +153,7 @@ def _poisson_inversion(stream, mean):
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def poisson(stream, mean):
     """A Poisson(``mean``) count by inversion (Devroye 1986, §X.3), one uniform per part
     of at most 500 in mean."""

@@ -254,7 +254,7 @@ def cueing(keys, rep, threat, groups, units, rules):
     return time_h[order], group[order], unit[order]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def time_order(times):
     """Indices that sort ``times`` (a stable bottom-up merge sort: ties keep their order)."""
     n = times.size
