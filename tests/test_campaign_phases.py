@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,3 +62,45 @@ def test_cues_are_poisson_in_time_in_reach(coordination):
 def test_time_order_is_a_stable_sort(values):
     times = np.array(values, dtype=np.float64)
     np.testing.assert_array_equal(time_order(times), np.argsort(times, kind="stable"))
+
+
+@pytest.mark.parametrize(
+    ("name", "counterforce", "coordination"),
+    [
+        ("miyako-transit", False, "coordinated"),
+        ("miyako-transit", True, "independent"),
+        ("examples/campaign/miyako-ships-at-sea.yaml", True, "coordinated"),
+    ],
+)
+def test_a_chunk_frees_every_array_it_allocates(name, counterforce, coordination):
+    # Kernels compiled without reference counting (phases.borrowing) must not call one that
+    # allocates: numba links the callee in with its counting compiled out and its arrays
+    # are never freed (a launcher's exposure stream leaked once per firing that way).
+    # numba's own allocation counters must balance over a chunk (the leak showed when the
+    # kernels compiled from an empty cache, as on a fresh clone).
+    from numba.core.runtime import _nrt_python, rtsys
+
+    from nansei.campaign.kernels import run_chunk
+
+    path = Path(__file__).resolve().parent.parent / name
+    scenario = load_scenario(path if path.suffix == ".yaml" else name).with_year(2027)
+    red = scenario.red.model_copy(update={"counterforce": counterforce})
+    doctrine = scenario.doctrine.model_copy(update={"coordination": coordination})
+    scenario = scenario.model_copy(update={"red": red, "doctrine": doctrine})
+    tables = compile_tables(build_setup(scenario, CATALOG))
+    keys = stream_keys(3)
+    run_chunk(keys, 0, 2, *tables)  # compiled (or loaded) before counting
+    counting = _nrt_python.memsys_stats_enabled()
+    _nrt_python.memsys_enable_stats()
+    try:
+        before = rtsys.get_allocation_stats()
+        out = run_chunk(keys, 0, 300, *tables)
+        assert out[:, 2].sum() > 0  # missiles were fired: exposure and reloads ran
+        del out
+        after = rtsys.get_allocation_stats()
+    finally:
+        if not counting:
+            _nrt_python.memsys_disable_stats()
+    allocated, freed = after.alloc - before.alloc, after.free - before.free
+    assert allocated > 300
+    assert freed == allocated

@@ -126,7 +126,7 @@ def _aimed(attack, threat, groups, g, t_h, rules, shooters, wanted):
     return out
 
 
-@borrowing
+@internal
 def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts):
     """Unit ``u`` has fired ``missiles``: exposure, then reloads for emptied launchers."""
     counts[0] += missiles

@@ -57,8 +57,9 @@ internal = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 #: and return numbers): compiled without numba's reference counting (``_nrt=False``, as the
 #: salvo kernels). With it on, every array of every table passed to a compiled call is
 #: counted on entry and on exit with atomic operations — a quarter of the campaign's time
-#: before (bench/bench_campaign.py). A kernel that allocated or returned an array would
-#: not compile, so the flag cannot hide a leak.
+#: before (bench/bench_campaign.py). A kernel that allocated an array would not compile;
+#: it must not call one that does either: linked into it, the callee's arrays were never
+#: freed (``_fire`` → ``exposure``'s stream, once per firing; a test counts them).
 borrowing = njit(cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 #: The units that take part (reach a track), as arrays over units u.
