@@ -52,12 +52,13 @@ from nansei.catalog import default_catalog
 from nansei.scenario import load_scenario
 catalog, scenario = default_catalog(), load_scenario({scenario!r})
 run_campaign(scenario, catalog, year={year}, replications=200)
-times = []
+times, cpu = [], []
 for _ in range({runs}):
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     run_campaign(scenario, catalog, year={year}, replications={reps})
     times.append(time.perf_counter() - start)
-print(json.dumps(times))
+    cpu.append(time.thread_time() - start_cpu)
+print(json.dumps([times, cpu]))
 """
 
 _MEMORY = """
@@ -75,7 +76,7 @@ def _baseline_rate() -> dict:
     """The old engine's replications per second, from a worktree of BASELINE."""
     script = _OLD_ENGINE.format(scenario=SCENARIO, year=YEAR, runs=RUNS, reps=BASELINE_REPLICATIONS)
     try:
-        times = json.loads(run_at(BASELINE, script).strip().splitlines()[-1])
+        times, cpu = json.loads(run_at(BASELINE, script).strip().splitlines()[-1])
     except (RuntimeError, subprocess.CalledProcessError) as error:
         return {"commit": BASELINE, "error": str(error)[-300:]}
     median = statistics.median(times)
@@ -84,6 +85,8 @@ def _baseline_rate() -> dict:
         "replications": BASELINE_REPLICATIONS,
         "runs_s": [round(t, 3) for t in times],
         "reps_per_s": round(BASELINE_REPLICATIONS / median, 1),
+        "runs_cpu_s": [round(t, 3) for t in cpu],
+        "reps_per_cpu_s": round(BASELINE_REPLICATIONS / statistics.median(cpu), 1),
     }
 
 
@@ -124,23 +127,32 @@ def main() -> int:
     )
     run_campaign(scenario, catalog, replications=200)  # compile or load the kernels
 
+    # CPU time of this thread beside wall time: on a shared machine the load stretches
+    # wall time between one measurement and the next, not the work done.
+    cpu_one: list[float] = []
+
     def timed(workers: int) -> float:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         run_campaign(scenario, catalog, replications=REPLICATIONS, workers=workers)
+        if workers == 1:
+            cpu_one.append(time.thread_time() - start_cpu)
         return time.perf_counter() - start
 
     one = [timed(1) for _ in range(RUNS)]
     run_campaign(active, catalog, replications=200)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     run_campaign(active, catalog, replications=REPLICATIONS)
     active_rate = REPLICATIONS / (time.perf_counter() - start)
+    active_cpu_rate = REPLICATIONS / (time.thread_time() - start_cpu)
     two = [timed(2) for _ in range(RUNS)]
     engine_rate = REPLICATIONS / statistics.median(one)
+    engine_cpu_rate = REPLICATIONS / statistics.median(cpu_one)
 
     setup = build_setup(scenario, catalog)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     run_reference(setup, REFERENCE_REPLICATIONS, 1)
     reference_rate = REFERENCE_REPLICATIONS / (time.perf_counter() - start)
+    reference_cpu_rate = REFERENCE_REPLICATIONS / (time.thread_time() - start_cpu)
 
     baseline = _baseline_rate()
 
@@ -187,6 +199,16 @@ def main() -> int:
         "engine_over_baseline": (
             round(engine_rate / baseline["reps_per_s"], 1) if "reps_per_s" in baseline else None
         ),
+        "runs_cpu_s_1_worker": [round(t, 3) for t in cpu_one],
+        "engine_reps_per_cpu_s": round(engine_cpu_rate),
+        "engine_reps_per_cpu_s_counterforce_on": round(active_cpu_rate),
+        "reference_reps_per_cpu_s": round(reference_cpu_rate, 1),
+        "engine_over_reference_cpu": round(engine_cpu_rate / reference_cpu_rate, 1),
+        "engine_over_baseline_cpu": (
+            round(engine_cpu_rate / baseline["reps_per_cpu_s"], 1)
+            if "reps_per_cpu_s" in baseline
+            else None
+        ),
         "demo_cold_s": round(cold_s, 2),
         "demo_cold_cpu_s": round(cold_cpu_s, 2),
         "load_average_at_cold_start": round(load_cold, 2),
@@ -208,7 +230,9 @@ def main() -> int:
     print(
         f"campaign {SCENARIO} {YEAR}: {engine_rate:,.0f} reps/s on one core "
         f"({figures['engine_over_baseline']}x the {BASELINE} engine, "
-        f"{figures['engine_over_reference']}x the scalar reference); demo cold "
+        f"{figures['engine_over_reference']}x the scalar reference; per CPU second "
+        f"{engine_cpu_rate:,.0f}, {figures['engine_over_baseline_cpu']}x and "
+        f"{figures['engine_over_reference_cpu']}x); demo cold "
         f"{cold_s:.1f} s ({cold_cpu_s:.1f} s CPU), warm {warm_s:.1f} s; 10^6 reps peak "
         f"{peak_mib:.0f} MiB; load average {load_start:.1f} at start; "
         f"CRN variance reduction {figures['crn_variance_reduction_factor']}x"
