@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from nansei.campaign import build_setup
+from nansei.campaign.scenario import load_scenario
 from nansei.catalog import default_catalog
 from nansei.results import write_json
-from nansei.scenario import load_scenario
 from nansei.sweep import store
 from nansei.sweep.runner import run_tasks, task_client
 from nansei.sweep.tasks import CampaignModel, CampaignPoint, chunks, run_point

@@ -10,10 +10,10 @@ from scipy import stats
 
 from nansei.campaign.engine import compile_tables, engaged_units, stream_keys
 from nansei.campaign.phases import arrivals
+from nansei.campaign.scenario import load_scenario
 from nansei.campaign.setup import KM_PER_NMI, build_setup, in_range_stretches_km
 from nansei.catalog import default_catalog
 from nansei.geo import distance_km, polyline_track
-from nansei.scenario import load_scenario
 
 CATALOG = default_catalog()
 

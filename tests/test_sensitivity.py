@@ -12,9 +12,9 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from nansei.campaign import build_setup, run_campaign
+from nansei.campaign.scenario import load_scenario
 from nansei.catalog import default_catalog
 from nansei.cli import app
-from nansei.scenario import load_scenario
 from nansei.sweep.runner import run_tasks
 from nansei.sweep.tasks import CampaignModel, CampaignPoint, run_point
 from nansei.uncertainty.epistemic import band, epistemic_band

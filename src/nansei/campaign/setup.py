@@ -22,12 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nansei.campaign.scenario import Doctrine, Scenario, check_against_catalog, scenario_hash
 from nansei.catalog import Catalog
 from nansei.combat.forces import ShipType, class_defence
 from nansei.combat.kernels import pack_attack, pack_fleet
 from nansei.geo import distance_km, polyline_track
 from nansei.posture import resolve_unit
-from nansei.scenario import Doctrine, Scenario, check_against_catalog, scenario_hash
 from nansei.survival import SurvivalParams
 
 __all__ = [
@@ -517,7 +517,7 @@ def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetu
 
 
 def _setup_hash(scenario: Scenario, params: Mapping[str, float]) -> str:
-    """SHA-256 of the scenario (as :func:`~nansei.scenario.scenario_hash`) and of every
+    """SHA-256 of the scenario (as :func:`~nansei.campaign.scenario.scenario_hash`) and of every
     catalog value the run reads, so a catalog overlay that changes an input changes it."""
     payload = {"scenario": scenario_hash(scenario), "params": dict(params)}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)

@@ -25,18 +25,13 @@ from nansei.campaign import (
     comparison_record,
     run_campaign,
 )
+from nansei.campaign.scenario import Scenario, load_scenario
 from nansei.catalog import Catalog
 from nansei.cli import common
 from nansei.io import OutputError, check_output_directory, output_directory
+from nansei.problems import MAX_REPLICATIONS, MAX_SEED, ScenarioError
 from nansei.provenance import assumption_parameters, build_provenance, parquet_metadata
 from nansei.results import RESULT_FILES, write_json, write_parquet
-from nansei.scenario import (
-    MAX_REPLICATIONS,
-    MAX_SEED,
-    Scenario,
-    ScenarioError,
-    load_scenario,
-)
 from nansei.sweep.runner import run_tasks, task_client
 from nansei.uncertainty.epistemic import attach, epistemic_band
 from nansei.workload import WorkloadError, campaign_workload, check_workload

@@ -213,8 +213,8 @@ def report(
 
     Sections: answer, posture, reach, campaign, sensitivity, parameters, reproducibility.
     """
+    from nansei.campaign.scenario import ScenarioError, load_scenario
     from nansei.report import ReportInputError, load_run_dir, load_sensitivity
-    from nansei.scenario import ScenarioError, load_scenario
 
     check_out(out)
     check_dpi(dpi)

@@ -18,8 +18,8 @@ from nansei.campaign import COLUMNS, build_setup
 from nansei.cli import common
 from nansei.cli.campaign import ScenarioArg, _explain, _fail, _load
 from nansei.io import write_file
+from nansei.problems import ScenarioError
 from nansei.results import write_json
-from nansei.scenario import ScenarioError
 from nansei.sweep.runner import SchedulerError, run_tasks
 from nansei.sweep.tasks import CampaignModel
 from nansei.uncertainty.sampling import FactorError, check_read, default_factors, parse_factor

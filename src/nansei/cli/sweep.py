@@ -24,7 +24,7 @@ from rich.table import Table
 from nansei.cli import common
 from nansei.cli.campaign import _fail, _load
 from nansei.io import InputError, parse_yaml, read_input, write_text
-from nansei.scenario import ScenarioError
+from nansei.problems import ScenarioError
 from nansei.sweep import store
 from nansei.sweep.runner import SchedulerError, run_tasks
 from nansei.sweep.spec import SweepError, SweepPlan, check_size, parse_spec, resolve

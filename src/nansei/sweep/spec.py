@@ -29,9 +29,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from nansei.campaign.scenario import Scenario
 from nansei.campaign.setup import CampaignSetup, build_setup
 from nansei.catalog import Catalog
-from nansei.scenario import Scenario
 from nansei.uncertainty.sampling import (
     SCENARIO_PREFIX,
     Factor,

@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from nansei.campaign.scenario import Scenario
 from nansei.campaign.setup import CampaignSetup
 from nansei.catalog import Catalog
-from nansei.problems import Problem
-from nansei.scenario import Scenario, ScenarioError
+from nansei.problems import Problem, ScenarioError
 
 __all__ = [
     "DISTRIBUTIONS",
