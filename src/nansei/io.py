@@ -23,8 +23,6 @@ directory removes those whose process is gone.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import re
 import shutil
@@ -480,6 +478,9 @@ _RENAME_EXCHANGE = 2
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with Linux ``renameat2(RENAME_EXCHANGE)``; False where
     that is not available."""
+    import ctypes  # only here: ~5 ms of every start-up otherwise
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         renameat2 = libc.renameat2
