@@ -82,7 +82,7 @@ def fresh_run(
 
     catalog = common.catalog()
     scenario = _load(scenario_name)
-    year_list = parse_years(years, catalog)
+    year_list = parse_years(years)
     overrides = parse_sets(sets)
     _check_run(scenario, reps, len(year_list), None, workers, force)
     runs = run_comparison(

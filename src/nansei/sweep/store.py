@@ -18,7 +18,6 @@ afresh over whatever directory it is given, so a moved store still answers queri
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,17 +171,12 @@ def write_database(directory: Path) -> Path:
     :func:`connect`, which builds the views afresh)."""
     import duckdb
 
-    target = directory / DATABASE
-    tmp = directory / f".{DATABASE}.{os.getpid()}.tmp"
-    tmp.unlink(missing_ok=True)
-    try:
+    def build(tmp: Path) -> None:
+        tmp.unlink()  # DuckDB makes its own file; an empty one is not a database
         with duckdb.connect(str(tmp)) as connection:
             _views(connection, directory)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+
+    return write_file(directory / DATABASE, build)
 
 
 def connect(directory: Path):

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from nansei.stats import rounded
 from nansei.sweep.tasks import evaluate_rows
 from nansei.uncertainty.sampling import Factor
 
@@ -46,8 +47,10 @@ Runner = Callable[[Callable[[Any], Any], Sequence[Any]], list]
 
 
 def _rounded(value: Any) -> float | None:
+    """:func:`nansei.stats.rounded` (the one rounding of reported numbers), or ``None``
+    for a value SALib could not compute (NaN)."""
     number = float(value)
-    return round(number, 6) + 0.0 if np.isfinite(number) else None
+    return rounded(number) if np.isfinite(number) else None
 
 
 def _interval(centre: Any, half: Any) -> list[float | None] | None:
