@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from nansei.campaign.engine import COLUMNS
 from nansei.io import write_file
+from nansei.problems import NanseiError
 from nansei.results import write_json, write_parquet
 from nansei.stats import BAND_PERCENTILES, percentiles, summarize
 from nansei.sweep.tasks import CampaignPoint, run_point
@@ -55,7 +56,7 @@ SWEEP_FILE = "sweep.yaml"
 STATISTICS = ("mean", "ci95_low", "ci95_high", "p05", "p50", "p95")
 
 
-class StoreError(ValueError):
+class StoreError(NanseiError, ValueError):
     """A directory that is not (or not this) sweep store; one line for the CLI."""
 
 
