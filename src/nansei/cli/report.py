@@ -43,11 +43,14 @@ def check_out(out: Path) -> None:
 
 
 def check_dpi(dpi: int) -> None:
-    from nansei.figure_files import DPI_RANGE
+    """The library's resolution check (one message for every command), before any work."""
+    from nansei.figure_files import FigureFormatError
+    from nansei.figure_files import check_dpi as check
 
-    low, high = DPI_RANGE
-    if not low <= dpi <= high:
-        _fail(f"--dpi {dpi}: must be between {low} and {high} dots per inch")
+    try:
+        check(dpi)
+    except FigureFormatError as error:
+        _fail(str(error))
 
 
 def command_line() -> str:
