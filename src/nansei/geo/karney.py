@@ -105,7 +105,8 @@ def _solve(
 ) -> tuple[float, float, float] | None:
     """Canonical points (β1 ≤ 0, |β2| ≤ |β1|, 0 < λ12 < π): (s12 m, α1, α2) radians."""
     low, high = 0.0, math.pi  # λ12(α1) rises from 0 at α1 = 0 to π at α1 = π
-    # Start: the great circle on a sphere with the mean radius of the two latitudes.
+    # Start (Karney 2013, eq. 48): the great-circle azimuth for ω12 = λ12 / w̄, with
+    # w̄ = √(1 − e² cos² β̄) and cos β̄ taken as the mean of the two cosines.
     w = math.sqrt(1.0 - (2.0 * FLATTENING - FLATTENING**2) * (0.5 * (cos_b1 + cos_b2)) ** 2)
     omega = lam12 / w
     alpha1 = math.atan2(
@@ -126,10 +127,10 @@ def _solve(
             high = alpha1
         else:
             low = alpha1
+        if high - low <= 1e-16:  # the bracket is one rounding wide: as close as it gets
+            return s12, alpha1, alpha2
         step = alpha1 - error / slope if slope > 0.0 else math.nan
         alpha1 = step if low < step < high else 0.5 * (low + high)
-        if high - low <= 1e-16:
-            return s12, alpha1, alpha2
     return None
 
 
