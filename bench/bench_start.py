@@ -5,8 +5,9 @@ catalog load (for ``reach``) and output. "Warm" means the operating system's fil
 and Python's byte-code cache are filled by one discarded run first. Recorded per
 command: the median and every run of RUNS (≥ 7) timings, the target and whether the
 median meets it. For scale, the same machine's bare ``python -c pass`` and
-``import nansei.cli`` are timed alongside, and the modules that must stay out of the
-entry point are checked. Writes bench/results/start.json.
+``import nansei.cli`` are timed alongside, and the heavy modules the entry point and
+each command load are listed (the point commands need neither numpy, pyproj nor
+shapely). Writes bench/results/start.json.
 
 ``--src DIR`` times another checkout's ``src`` (e.g. main before this change) with this
 virtualenv, by putting it first on PYTHONPATH; the result is printed, not written.
@@ -36,6 +37,8 @@ COMMANDS = {
 }
 #: Libraries the entry point must not import (each costs 0.1-1 s).
 HEAVY = ("scipy.stats", "matplotlib", "pyarrow", "numba", "pydantic", "nansei.catalog")
+#: Libraries the point commands (distance, reach) do without (~0.1 s each).
+HEAVY_FOR_COMMANDS = ("numpy", "pyproj", "shapely")
 
 
 def _entry() -> list[str]:
@@ -70,13 +73,18 @@ def _timings(argv: list[str], env: dict[str, str]) -> tuple[list[float], list[fl
     return [round(w, 4) for w, _ in runs], [round(c, 4) for _, c in runs]
 
 
-def _heavy_imports(env: dict[str, str]) -> list[str]:
-    code = "import sys, json, nansei.cli; print(json.dumps(sorted(sys.modules)))"
+def _heavy_imports(env: dict[str, str], args: list[str] | None = None) -> list[str]:
+    """Which :data:`HEAVY` (and, for a command, :data:`HEAVY_FOR_COMMANDS`) modules are
+    loaded after ``import nansei.cli``, or after running the command ``args``."""
+    run = "" if args is None else f"from nansei.cli import run; run({args!r}); "
+    code = f"import sys, json, io, nansei.cli; sys.stdout = io.StringIO(); {run}"
+    code += "sys.__stdout__.write(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     loaded = set(json.loads(done.stdout))
-    return [name for name in HEAVY if name in loaded]
+    names = HEAVY if args is None else (*HEAVY_FOR_COMMANDS, *HEAVY)
+    return [name for name in names if name in loaded]
 
 
 def measure(src: Path | None) -> dict:
@@ -96,6 +104,8 @@ def measure(src: Path | None) -> dict:
             "cpu_median_s": round(statistics.median(cpu), 3),
             "cpu_runs_s": cpu,
             "meets_target": median <= TARGET_S,
+            # typer builds its option parsers with pydantic, so every command loads it.
+            "heavy_modules": _heavy_imports(env, args),
         }
     scale = {
         "python_bare_median_s": statistics.median(_timings([sys.executable, "-c", "pass"], env)[0]),
