@@ -11,6 +11,8 @@ shapely). Writes bench/results/start.json.
 
 ``--src DIR`` times another checkout's ``src`` (e.g. main before this change) with this
 virtualenv, by putting it first on PYTHONPATH; the result is printed, not written.
+``--baseline DIR`` times DIR's ``src`` alternately with this checkout's in the same run
+and records both medians and their ratio (``against_baseline``).
 """
 
 from __future__ import annotations
@@ -131,11 +133,62 @@ def measure(src: Path | None) -> dict:
     }
 
 
+def compare(baseline: Path) -> dict:
+    """This checkout against ``baseline`` (another checkout's ``src``), both as
+    ``python -m nansei`` with their ``src`` first on PYTHONPATH, runs alternating so
+    both see the same machine load: medians and the ratio baseline / this."""
+    sides = {"this": _env(ROOT / "src"), "baseline": _env(baseline)}
+    entry = [sys.executable, "-m", "nansei"]
+    rows = {}
+    for name, args in COMMANDS.items():
+        for env in sides.values():
+            _time([*entry, *args], env)  # warm-up
+        wall: dict[str, list[float]] = {side: [] for side in sides}
+        cpu: dict[str, list[float]] = {side: [] for side in sides}
+        for _ in range(RUNS):
+            for side, env in sides.items():
+                w, c = _time([*entry, *args], env)
+                wall[side].append(w)
+                cpu[side].append(c)
+        medians = {
+            side: {
+                "median_s": round(statistics.median(wall[side]), 3),
+                "cpu_median_s": round(statistics.median(cpu[side]), 3),
+            }
+            for side in sides
+        }
+        rows[name] = {
+            **medians,
+            "speedup_wall": round(medians["baseline"]["median_s"] / medians["this"]["median_s"], 2),
+            "speedup_cpu": round(
+                medians["baseline"]["cpu_median_s"] / medians["this"]["cpu_median_s"], 2
+            ),
+        }
+    return {"baseline_src": str(baseline), "entry": "python -m nansei", "commands": rows}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, help="time this checkout's src/ instead")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time this checkout's src/ (e.g. main before a change) in the same run, "
+        "alternating with this one; medians and ratios go into start.json",
+    )
     options = parser.parse_args()
+    load_before = os.getloadavg()[0]
     figures = measure(options.src.resolve() if options.src else None)
+    if options.baseline is not None:
+        figures["against_baseline"] = compare(options.baseline.resolve())
+        figures["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        for name, row in figures["against_baseline"]["commands"].items():
+            print(
+                f"against baseline {name:8s} {row['baseline']['median_s']:.3f} -> "
+                f"{row['this']['median_s']:.3f} s wall ({row['speedup_wall']}x), "
+                f"{row['baseline']['cpu_median_s']:.3f} -> {row['this']['cpu_median_s']:.3f} s "
+                f"CPU ({row['speedup_cpu']}x)"
+            )
     for name, row in figures["commands"].items():
         print(
             f"start {name:8s} {row['median_s']:.3f} s median of {RUNS} "
