@@ -73,7 +73,7 @@ class ReachIndex:
     """Answers "which units reach this point?" for one posture.
 
     A point query (:meth:`reach`, :meth:`distances_km`) solves one geodesic per unit in
-    plain Python (:func:`~nansei.geo.karney.point_inverse`, Karney 2013; ~0.1 ms each),
+    plain Python (:func:`~nansei.geo.karney.point_inverse`, Karney 2013; ~30 µs each),
     so ``nansei reach`` loads neither numpy nor PROJ. Many points at once
     (:meth:`slack_km`, :meth:`counts`) are one vectorised inverse through PROJ.
     ``margin_km`` = range − distance (≥ 0 for a unit that reaches).
