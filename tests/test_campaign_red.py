@@ -667,7 +667,7 @@ def _write(tmp_path, document):
 def _document():
     import yaml
 
-    from nansei.scenario import resolve_scenario_path
+    from nansei.campaign.scenario import resolve_scenario_path
 
     document = yaml.safe_load(resolve_scenario_path("miyako-transit").read_text())
     document["posture"] = {"year": 2027}
