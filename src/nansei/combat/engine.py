@@ -36,14 +36,15 @@ from nansei.combat.kernels import (
     TALLY_COLUMNS,
     THRESHOLD,
     UNLIMITED,
-    fire_salvo,
     new_fleet_state,
+    new_salvo_work,
     pack_attack,
     pack_fleet,
+    salvo_into,
     ships_alive,
 )
 from nansei.stats import Histogram
-from nansei.streams import new_stream, purpose_key, uniform
+from nansei.streams import purpose_key, seed_stream, uniform
 
 __all__ = [
     "CHUNK_REPS",
@@ -84,8 +85,11 @@ SideTable = namedtuple("SideTable", "ship_f ship_i fleet alpha finite attack")
 #: Both sides of an exchange, stacked along a first axis of 2 (ships padded).
 PairTable = namedtuple("PairTable", "ships ship_f ship_i fleet alpha finite attack")
 
-#: Per-chunk working arrays: ship states (2, ships, 4), tallies received (2, 9), fired (2,).
-Scratch = namedtuple("Scratch", "states tallies fired")
+#: Per-chunk working arrays, allocated once per chunk so a replication allocates nothing:
+#: ship states (2, ships, 4), tallies received (2, 9), missiles fired (2,), the stream
+#: being drawn from (re-seeded per use) and the salvo's
+#: :class:`~nansei.combat.kernels.SalvoWork`.
+Scratch = namedtuple("Scratch", "states tallies fired stream work")
 
 #: The staying-power sub-stream (typed, so the kernel compiles one specialisation).
 _FIRST = np.int64(0)
@@ -176,9 +180,10 @@ def _fire(key, rep, k, round_, launched, pair, scratch):
     other = 1 - k
     n = pair.ships[other]
     scratch.fired[k] += launched
-    stream = new_stream(key, rep, 4 + k, round_)
-    fire_salvo(stream, launched, pair.attack[k], pair.ship_f[other, :n], pair.fleet[other],
-               scratch.states[other, :n], scratch.tallies[other])  # fmt: skip
+    stream = scratch.stream
+    seed_stream(stream, key, rep, 4 + k, round_)
+    salvo_into(stream, launched, pair.attack[k], pair.ship_f[other, :n], pair.fleet[other],
+               scratch.states[other, :n], scratch.tallies[other], scratch.work)  # fmt: skip
 
 
 @njit(cache=True)
@@ -219,9 +224,10 @@ def _replicate(key, rep, pair, scratch, rounds, first, out):
     writes its counts into ``out`` (2, metrics) and returns the rounds fought."""
     scratch.tallies[:] = 0
     scratch.fired[:] = 0
+    stream = scratch.stream
     for k in range(2):
         n = pair.ships[k]
-        stream = new_stream(key, rep, k, _FIRST)
+        seed_stream(stream, key, rep, k, _FIRST)
         new_fleet_state(stream, pair.ship_f[k, :n], pair.ship_i[k, :n], scratch.states[k, :n])
     states = scratch.states
     fought = 0
@@ -233,28 +239,47 @@ def _replicate(key, rep, pair, scratch, rounds, first, out):
             break
         fought += 1
         if first < 0:
-            launch0 = _launch(new_stream(key, rep, 2, round_), pair, 0, states[0])
-            launch1 = _launch(new_stream(key, rep, 3, round_), pair, 1, states[1])
+            seed_stream(stream, key, rep, 2, round_)
+            launch0 = _launch(stream, pair, 0, states[0])
+            seed_stream(stream, key, rep, 3, round_)
+            launch1 = _launch(stream, pair, 1, states[1])
             _fire(key, rep, 0, round_, launch0, pair, scratch)
             _fire(key, rep, 1, round_, launch1, pair, scratch)
         else:
             for k in (first, 1 - first):
                 if ships_alive(states[k, : pair.ships[k]]) > 0:
-                    launch = _launch(new_stream(key, rep, 2 + k, round_), pair, k, states[k])
+                    seed_stream(stream, key, rep, 2 + k, round_)
+                    launch = _launch(stream, pair, k, states[k])
                     _fire(key, rep, k, round_, launch, pair, scratch)
     _record(pair, scratch, out)
     return fought
 
 
 @njit(cache=True)
+def _new_scratch(pair):
+    """A chunk's working arrays; the salvo's sized for the most missiles a side can
+    launch in one round (every live ship firing ⌈α⌉)."""
+    most = 0
+    for k in range(2):
+        launched = 0
+        for s in range(pair.ships[k]):
+            launched += int(np.ceil(pair.alpha[k, s]))
+        most = max(most, launched)
+    width = pair.ship_f.shape[1]
+    return Scratch(
+        np.zeros((2, width, 4), dtype=np.int64),
+        np.zeros((2, 9), dtype=np.int64),
+        np.zeros(2, dtype=np.int64),
+        np.zeros(2, dtype=np.uint64),
+        new_salvo_work(most, width),
+    )
+
+
+@njit(cache=True)
 def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
     out = np.zeros((reps, 2, len(SIDE_METRICS)), dtype=np.int64)
     fought = np.zeros(reps, dtype=np.int64)
-    scratch = Scratch(
-        np.zeros((2, pair.ship_f.shape[1], 4), dtype=np.int64),
-        np.zeros((2, 9), dtype=np.int64),
-        np.zeros(2, dtype=np.int64),
-    )
+    scratch = _new_scratch(pair)
     for r in range(reps):
         fought[r] = _replicate(key, first_rep + r, pair, scratch, rounds, first, out[r])
     return out, fought
