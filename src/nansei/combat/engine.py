@@ -146,7 +146,7 @@ def pack_pair(sides: tuple[Side, Side]) -> PairTable:
     )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _launch(stream, pair, k, state):
     """Missiles side ``k``'s live ships fire this round: α each (⌊α⌋ or ⌈α⌉, mean α),
     within their magazines, which are drawn down."""
@@ -163,7 +163,7 @@ def _launch(stream, pair, k, state):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _armed(pair, k, state):
     for s in range(pair.ships[k]):
         if state[s, HITS] < state[s, THRESHOLD] and state[s, MAGAZINE] > 0:
@@ -172,7 +172,7 @@ def _armed(pair, k, state):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _fire(key, rep, k, round_, launched, pair, scratch):
     """Side ``k`` fires ``launched`` missiles at the other side."""
     if launched == 0:
@@ -186,7 +186,7 @@ def _fire(key, rep, k, round_, launched, pair, scratch):
                scratch.states[other, :n], scratch.tallies[other], scratch.work)  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _record(pair, scratch, out):
     """Per side, the :data:`SIDE_METRICS` (−1 where a count does not apply) into ``out``."""
     for k in range(2):
@@ -218,7 +218,7 @@ def _record(pair, scratch, out):
         out[k, M_INTERCEPTORS_LEFT] = interceptors_left if any_inventory else -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _replicate(key, rep, pair, scratch, rounds, first, out):
     """One exchange (``first`` −1 for simultaneous fire, else the side firing first);
     writes its counts into ``out`` (2, metrics) and returns the rounds fought."""

@@ -32,6 +32,14 @@ Data layout (arrays, so the kernels compile with numba): a fleet is ``ship_f``
 ``fleet`` (:data:`FLEET_COLUMNS`); its state per replication is ``state``
 (ships × :data:`STATE_COLUMNS`); an attack is ``attack`` (:data:`ATTACK_COLUMNS`); a
 salvo's counts go to ``tally`` (:data:`TALLY_COLUMNS`). Pure: no files, no printing.
+
+Speed: the functions on the per-replication path allocate nothing (callers pass their
+working arrays, :class:`SalvoWork`) and are compiled with ``_nrt=False``, numba's flag
+for code that never owns an array. With the runtime on, every array argument of a
+compiled call is reference-counted on entry and exit with atomic operations — about 85
+per replication of the benchmark exchange, a quarter of its time (bench/bench_salvo.py);
+without it a kernel that tried to allocate would not compile, so the flag cannot hide a
+leak.
 """
 
 from __future__ import annotations
@@ -113,7 +121,7 @@ def _bernoulli_sum(stream, n, p):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def new_fleet_state(stream, ship_f, ship_i, state):
     """Fresh ships: no hits, full magazines and interceptors, staying power drawn
     (a fractional s is ⌊s⌋ or ⌈s⌉ with mean s; a range is a uniform whole number)."""
@@ -141,7 +149,7 @@ def ships_alive(state):
     return alive
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _allocate(stream, aimed, attack, ship_f, state, work):
     """Fill ``work.target`` (one ship index per aimed missile) and ``work.on_ship``;
     returns the number of missiles that have a target (0 when no ship is in action)."""
@@ -199,7 +207,7 @@ def _allocate(stream, aimed, attack, ship_f, state, work):
     return aimed
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _area_kills(stream, incoming, ship_f, fleet, state, tally):
     """Missiles the pooled area layer kills; draws down the interceptors.
 
@@ -269,7 +277,7 @@ def fire_salvo(stream, launched, attack, ship_f, fleet, state, tally):
     return salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work):
     """:func:`fire_salvo` with the caller's working arrays (``work.target`` holds at
     least ``launched`` entries, the others one per ship); the same draws, the same result."""
