@@ -8,8 +8,9 @@ simultaneously, or one side first each round — until a side is out of action, 
 magazines are empty or the round limit is reached. In a round each live ship fires
 its α missiles (⌊α⌋ or ⌈α⌉ at random with mean α), within its magazine.
 
-Every count is kept per replication; only histograms are kept between chunks of
-:data:`CHUNK_REPS`, so 10^7 replications run in bounded memory. The readable
+Every count is kept per replication and counted straight into histograms by the
+compiled chunk (:data:`CHUNK_REPS` replications per call), so 10^7 replications run in
+bounded memory and a chunk returns no per-replication arrays. The readable
 one-replication definition is :mod:`nansei.combat.reference`, the test oracle this
 engine must match in distribution.
 
@@ -285,6 +286,36 @@ def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
     return out, fought
 
 
+@njit(cache=True)
+def _widened(hist, values):
+    """``hist`` (2, metrics, values) copied into one ``values`` wide (zeros added)."""
+    grown = np.zeros((hist.shape[0], hist.shape[1], values), dtype=np.int64)
+    grown[:, :, : hist.shape[2]] = hist
+    return grown
+
+
+@njit(cache=True)
+def _exchange_histograms(key, first_rep, reps, pair, rounds, first, hist, fought):
+    """Replications ``first_rep`` … ``first_rep + reps − 1`` counted straight into
+    histograms: ``hist[k, m, v]`` += 1 when side ``k``'s metric ``m`` is ``v`` (metrics that
+    do not apply, −1, are not counted) and ``fought[n]`` += 1 when ``n`` rounds were fought
+    (``fought`` holds ``rounds + 1`` entries). Returns ``hist``, widened when a value does
+    not fit. The same replications as :func:`_exchange_chunk`, with no per-replication
+    output."""
+    scratch = _new_scratch(pair)
+    row = np.zeros((2, len(SIDE_METRICS)), dtype=np.int64)
+    for r in range(reps):
+        fought[_replicate(key, first_rep + r, pair, scratch, rounds, first, row)] += 1
+        for k in range(2):
+            for m in range(len(SIDE_METRICS)):
+                value = row[k, m]
+                if value >= hist.shape[2]:
+                    hist = _widened(hist, max(value + 1, 2 * hist.shape[2]))
+                if value >= 0:
+                    hist[k, m, value] += 1
+    return hist
+
+
 def _first(order: str, sides: tuple[Side, Side]) -> int:
     names = [side.name for side in sides]
     if order == "simultaneous":
@@ -363,8 +394,9 @@ def simulate_exchange(
 ) -> ExchangeResult:
     """Run ``replications`` exchanges between two sides, chunk by chunk.
 
-    Memory is bounded by the chunk size: only histograms of the integer counts are kept
-    between chunks. ``progress(n)`` is called after each chunk of ``n`` replications.
+    Memory is bounded by the counts' range: the compiled chunk adds each replication's
+    integer counts to histograms and keeps nothing per replication. ``progress(n)`` is
+    called after each chunk of ``n`` replications.
     """
     if len(sides) != 2:
         raise ValueError("an exchange has exactly two sides")
@@ -374,18 +406,22 @@ def simulate_exchange(
         raise ValueError(f"rounds must be >= 1, got {rounds}")
     if replications < 1:
         raise ValueError(f"replications must be >= 1, got {replications}")
-    _first(order, sides)
-    result = ExchangeResult(sides, replications, seed, rounds, order)
-    result.histograms = {side.name: {} for side in sides}
+    first = _first(order, sides)
+    key, pair = purpose_key(seed, "exchange"), pack_pair(sides)
+    hist = np.zeros((2, len(SIDE_METRICS), 1), dtype=np.int64)
+    fought = np.zeros(rounds + 1, dtype=np.int64)
     for start in range(0, replications, chunk_reps):
         reps = min(chunk_reps, replications - start)
-        counts, fought = exchange_counts(sides, reps, seed, rounds, order, first_rep=start)
-        for name, metrics in counts.items():
-            for metric, values in metrics.items():
-                if values is None:
-                    continue
-                result.histograms[name].setdefault(metric, Histogram()).add(values)
-        result.rounds_fought.add(fought)
+        hist = _exchange_histograms(key, start, reps, pair, rounds, first, hist, fought)
         if progress:
             progress(reps)
+    result = ExchangeResult(sides, replications, seed, rounds, order)
+    # A metric that does not apply to a side (no finite magazine, say) was never counted.
+    for k, side in enumerate(sides):
+        result.histograms[side.name] = {}
+        for m, metric in enumerate(SIDE_METRICS):
+            if hist[k, m].any():
+                result.histograms[side.name][metric] = Histogram()
+                result.histograms[side.name][metric].add_counts(hist[k, m])
+    result.rounds_fought.add_counts(fought)
     return result
