@@ -276,43 +276,64 @@ def _new_scratch(pair):
     )
 
 
+@njit(cache=True, _nrt=False)
+def _rows(key, first_rep, pair, scratch, rounds, first, out, fought):
+    """Replications ``first_rep`` … ``first_rep + len(fought) − 1``: each one's counts
+    into ``out[r]`` (2, metrics) and its rounds fought into ``fought[r]``."""
+    for r in range(fought.shape[0]):
+        fought[r] = _replicate(key, first_rep + r, pair, scratch, rounds, first, out[r])
+
+
 @njit(cache=True)
 def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
     out = np.zeros((reps, 2, len(SIDE_METRICS)), dtype=np.int64)
     fought = np.zeros(reps, dtype=np.int64)
-    scratch = _new_scratch(pair)
-    for r in range(reps):
-        fought[r] = _replicate(key, first_rep + r, pair, scratch, rounds, first, out[r])
+    _rows(key, first_rep, pair, _new_scratch(pair), rounds, first, out, fought)
     return out, fought
 
 
-@njit(cache=True)
-def _widened(hist, values):
-    """``hist`` (2, metrics, values) copied into one ``values`` wide (zeros added)."""
-    grown = np.zeros((hist.shape[0], hist.shape[1], values), dtype=np.int64)
-    grown[:, :, : hist.shape[2]] = hist
-    return grown
+#: Where a chunk counts: one replication's counts ``row`` (2, metrics), the histograms
+#: ``hist`` (2, metrics, values) and ``fought`` (rounds + 1).
+Counts = namedtuple("Counts", "row hist fought")
+
+
+@njit(cache=True, _nrt=False)
+def _count(key, first_rep, reps, pair, scratch, rounds, first, counts):
+    """Replications ``first_rep`` … counted into ``counts``: ``hist[k, m, v]`` += 1 when
+    side ``k``'s metric ``m`` is ``v`` (−1, a metric that does not apply, is not counted),
+    ``fought[n]`` += 1 when ``n`` rounds were fought. Returns how many were counted: fewer
+    than ``reps`` when a value does not fit ``hist``; that replication is left uncounted,
+    its counts in ``counts.row``."""
+    row, hist, fought = counts.row, counts.hist, counts.fought
+    for r in range(reps):
+        rounds_fought = _replicate(key, first_rep + r, pair, scratch, rounds, first, row)
+        for k in range(2):
+            for m in range(row.shape[1]):
+                if row[k, m] >= hist.shape[2]:
+                    return r
+        for k in range(2):
+            for m in range(row.shape[1]):
+                if row[k, m] >= 0:
+                    hist[k, m, row[k, m]] += 1
+        fought[rounds_fought] += 1
+    return reps
 
 
 @njit(cache=True)
 def _exchange_histograms(key, first_rep, reps, pair, rounds, first, hist, fought):
-    """Replications ``first_rep`` … ``first_rep + reps − 1`` counted straight into
-    histograms: ``hist[k, m, v]`` += 1 when side ``k``'s metric ``m`` is ``v`` (metrics that
-    do not apply, −1, are not counted) and ``fought[n]`` += 1 when ``n`` rounds were fought
-    (``fought`` holds ``rounds + 1`` entries). Returns ``hist``, widened when a value does
-    not fit. The same replications as :func:`_exchange_chunk`, with no per-replication
-    output."""
+    """Replications ``first_rep`` … ``first_rep + reps − 1`` counted straight into the
+    histograms ``hist`` and ``fought`` (:class:`Counts`), with no per-replication output.
+    Returns ``hist``, widened when a value did not fit (the replication is run again:
+    its streams fix its counts)."""
     scratch = _new_scratch(pair)
     row = np.zeros((2, len(SIDE_METRICS)), dtype=np.int64)
-    for r in range(reps):
-        fought[_replicate(key, first_rep + r, pair, scratch, rounds, first, row)] += 1
-        for k in range(2):
-            for m in range(len(SIDE_METRICS)):
-                value = row[k, m]
-                if value >= hist.shape[2]:
-                    hist = _widened(hist, max(value + 1, 2 * hist.shape[2]))
-                if value >= 0:
-                    hist[k, m, value] += 1
+    done = _count(key, first_rep, reps, pair, scratch, rounds, first, Counts(row, hist, fought))
+    while done < reps:
+        grown = np.zeros((2, hist.shape[1], max(row.max() + 1, 2 * hist.shape[2])), np.int64)
+        grown[:, :, : hist.shape[2]] = hist
+        hist = grown
+        done += _count(key, first_rep + done, reps - done, pair, scratch, rounds, first,
+                       Counts(row, hist, fought))  # fmt: skip
     return hist
 
 
