@@ -32,6 +32,7 @@ from numba import njit
 from nansei.combat.forces import ShipType, Side
 from nansei.combat.kernels import (
     HITS,
+    HOT,
     INVENTORY,
     MAGAZINE,
     TALLY_COLUMNS,
@@ -147,7 +148,7 @@ def pack_pair(sides: tuple[Side, Side]) -> PairTable:
     )
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT, inline="always")
 def _launch(stream, pair, k, state):
     """Missiles side ``k``'s live ships fire this round: α each (⌊α⌋ or ⌈α⌉, mean α),
     within their magazines, which are drawn down."""
@@ -164,7 +165,7 @@ def _launch(stream, pair, k, state):
     return total
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT, inline="always")
 def _armed(pair, k, state):
     for s in range(pair.ships[k]):
         if state[s, HITS] < state[s, THRESHOLD] and state[s, MAGAZINE] > 0:
@@ -173,7 +174,7 @@ def _armed(pair, k, state):
     return False
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT, inline="always")
 def _fire(key, rep, k, round_, launched, pair, scratch):
     """Side ``k`` fires ``launched`` missiles at the other side."""
     if launched == 0:
@@ -187,7 +188,7 @@ def _fire(key, rep, k, round_, launched, pair, scratch):
                scratch.states[other, :n], scratch.tallies[other], scratch.work)  # fmt: skip
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT, inline="always")
 def _record(pair, scratch, out):
     """Per side, the :data:`SIDE_METRICS` (−1 where a count does not apply) into ``out``."""
     for k in range(2):
@@ -219,7 +220,7 @@ def _record(pair, scratch, out):
         out[k, M_INTERCEPTORS_LEFT] = interceptors_left if any_inventory else -1
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT)
 def _replicate(key, rep, pair, scratch, rounds, first, out):
     """One exchange (``first`` −1 for simultaneous fire, else the side firing first);
     writes its counts into ``out`` (2, metrics) and returns the rounds fought."""
@@ -276,7 +277,7 @@ def _new_scratch(pair):
     )
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT)
 def _rows(key, first_rep, pair, scratch, rounds, first, out, fought):
     """Replications ``first_rep`` … ``first_rep + len(fought) − 1``: each one's counts
     into ``out[r]`` (2, metrics) and its rounds fought into ``fought[r]``."""
@@ -297,7 +298,7 @@ def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
 Counts = namedtuple("Counts", "row hist fought")
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT)
 def _count(key, first_rep, reps, pair, scratch, rounds, first, counts):
     """Replications ``first_rep`` … counted into ``counts``: ``hist[k, m, v]`` += 1 when
     side ``k``'s metric ``m`` is ``v`` (−1, a metric that does not apply, is not counted),

@@ -34,12 +34,7 @@ Data layout (arrays, so the kernels compile with numba): a fleet is ``ship_f``
 salvo's counts go to ``tally`` (:data:`TALLY_COLUMNS`). Pure: no files, no printing.
 
 Speed: the functions on the per-replication path allocate nothing (callers pass their
-working arrays, :class:`SalvoWork`) and are compiled with ``_nrt=False``, numba's flag
-for code that never owns an array. With the runtime on, every array argument of a
-compiled call is reference-counted on entry and exit with atomic operations — about 85
-per replication of the benchmark exchange, a quarter of its time (bench/bench_salvo.py);
-without it a kernel that tried to allocate would not compile, so the flag cannot hide a
-leak.
+working arrays, :class:`SalvoWork`) and are compiled with :data:`HOT`.
 """
 
 from __future__ import annotations
@@ -54,6 +49,7 @@ from nansei.streams import uniform
 
 __all__ = [
     "ALLOCATIONS",
+    "HOT",
     "ATTACK_COLUMNS",
     "FLEET_COLUMNS",
     "SHIP_FLOAT_COLUMNS",
@@ -70,6 +66,16 @@ __all__ = [
     "salvo_into",
     "ships_alive",
 ]
+
+#: numba options of the per-replication functions (here and in the exchange engine).
+#: ``_nrt=False`` compiles without numba's reference counting, for code that never owns
+#: an array: with it, every array argument of a compiled call is counted on entry and exit
+#: with atomic operations — about 85 per replication of the benchmark exchange
+#: (bench/bench_salvo.py), a quarter of its time — and a kernel that tried to allocate
+#: would not compile, so the flag cannot hide a leak. ``error_model="numpy"`` drops the
+#: zero-division checks (no divisor here can be zero: channels, shots and live ships are
+#: tested first).
+HOT = {"cache": True, "_nrt": False, "error_model": "numpy"}
 
 #: Stands for "never runs out" in integer inventories.
 UNLIMITED = 2**40
@@ -121,7 +127,7 @@ def _bernoulli_sum(stream, n, p):
     return count
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT)
 def new_fleet_state(stream, ship_f, ship_i, state):
     """Fresh ships: no hits, full magazines and interceptors, staying power drawn
     (a fractional s is ⌊s⌋ or ⌈s⌉ with mean s; a range is a uniform whole number)."""
@@ -149,7 +155,7 @@ def ships_alive(state):
     return alive
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT, inline="always")
 def _allocate(stream, aimed, attack, ship_f, state, work):
     """Fill ``work.target`` (one ship index per aimed missile) and ``work.on_ship``;
     returns the number of missiles that have a target (0 when no ship is in action)."""
@@ -207,7 +213,7 @@ def _allocate(stream, aimed, attack, ship_f, state, work):
     return aimed
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT, inline="always")
 def _area_kills(stream, incoming, ship_f, fleet, state, tally):
     """Missiles the pooled area layer kills; draws down the interceptors.
 
@@ -277,7 +283,7 @@ def fire_salvo(stream, launched, attack, ship_f, fleet, state, tally):
     return salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work)
 
 
-@njit(cache=True, _nrt=False)
+@njit(**HOT)
 def salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work):
     """:func:`fire_salvo` with the caller's working arrays (``work.target`` holds at
     least ``launched`` entries, the others one per ship); the same draws, the same result."""
