@@ -265,13 +265,11 @@ def _area_kills(stream, incoming, ship_f, fleet, state, tally):
 
 @njit(cache=True)
 def new_salvo_work(missiles, ships):
-    """Working arrays for salvos of up to ``missiles`` missiles at up to ``ships`` ships."""
-    return SalvoWork(
-        np.zeros(max(missiles, 1), dtype=np.int64),
-        np.zeros(max(ships, 1), dtype=np.int64),
-        np.zeros(max(ships, 1), dtype=np.int64),
-        np.zeros(max(ships, 1), dtype=np.float64),
-    )
+    """Working arrays for salvos of up to ``missiles`` missiles at up to ``ships`` ships
+    (the integer ones cut from one allocation: :func:`fire_salvo` makes one per call)."""
+    m, s = max(missiles, 1), max(ships, 1)
+    ints = np.zeros(m + 2 * s, dtype=np.int64)
+    return SalvoWork(ints[:m], ints[m : m + s], ints[m + s :], np.zeros(s, dtype=np.float64))
 
 
 @njit(cache=True)
