@@ -331,7 +331,12 @@ def _exchange_histograms(key, first_rep, reps, pair, rounds, first, hist, fought
     done = _count(key, first_rep, reps, pair, scratch, rounds, first, Counts(row, hist, fought))
     while done < reps:
         grown = np.zeros((2, hist.shape[1], max(row.max() + 1, 2 * hist.shape[2])), np.int64)
-        grown[:, :, : hist.shape[2]] = hist
+        # Element by element: a slice assignment compiles numba's shape-error message
+        # formatting, seconds of cold start.
+        for k in range(2):
+            for m in range(hist.shape[1]):
+                for v in range(hist.shape[2]):
+                    grown[k, m, v] = hist[k, m, v]
         hist = grown
         done += _count(key, first_rep + done, reps - done, pair, scratch, rounds, first,
                        Counts(row, hist, fought))  # fmt: skip
