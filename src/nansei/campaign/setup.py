@@ -528,9 +528,11 @@ def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetu
     interceptors: dict[str, int] = {}
     defended = False
     for site in sorted({unit.site for unit in units if unit.site}):
-        param = f"chu-sam.units_at_{site.replace('-', '_')}"
-        if param not in reader.catalog.param_ids():
+        name = f"units_at_{site.replace('-', '_')}"
+        sam_entity = reader.catalog.entities.get("chu-sam")
+        if sam_entity is None or name not in sam_entity.params:
             continue
+        param = f"chu-sam.{name}"
         fire_units = reader.value(param)
         if fire_units <= 0:
             continue
