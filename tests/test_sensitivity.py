@@ -217,6 +217,26 @@ def test_campaign_oat_equals_direct_runs_with_overrides(catalog, scenario):
     assert high > low  # launchers detected more often are lost more often
 
 
+def test_a_sobol_row_over_every_default_parameter_equals_a_set_run(catalog, scenario):
+    """A design row moves every default parameter at once; its value must be exactly the
+    mean of a plain run with those values as overrides (the path of ``--set``), so the
+    study reads every parameter live — geometry reused across points included."""
+    prepared = scenario.with_year(2026)
+    factors = default_factors(build_setup(prepared, catalog), catalog)
+    rng = np.random.default_rng(4)
+    rows = np.array([[f.ppf(u) for f, u in zip(factors, rng.random(len(factors)), strict=True)]
+                     for _ in range(2)])  # fmt: skip
+    model = CampaignModel(prepared, catalog, 2026, tuple(factors), 40, 9, ("blue_missiles_fired",))
+    means = model(rows)[:, 0]
+    for row, mean in zip(rows, means, strict=True):
+        overrides = {f.id: float(v) for f, v in zip(factors, row, strict=True)}
+        direct = run_campaign(
+            scenario, catalog, year=2026, replications=40, seed=9, overrides=overrides
+        )
+        assert mean == direct.columns["blue_missiles_fired"].mean()
+    assert means[0] != means[1]
+
+
 def test_a_chunk_of_replications_equals_the_same_rows_of_a_whole_run(catalog, scenario):
     whole = run_point(CampaignPoint(scenario, catalog, 2025, {}, 90, 5))
     tail = run_point(CampaignPoint(scenario, catalog, 2025, {}, 40, 5, first=50))
