@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -122,10 +123,22 @@ def test_hughes_json_contract_is_exact():
     assert blue["hits_received"] == pytest.approx(20.0)
     assert blue["raw_loss"] == pytest.approx(20.0)
     assert blue["out_of_action"] == pytest.approx(2.0)  # clipped to the 2 ships
-    # blue: 8 missiles against the type-055's b3 derived from its catalog layers,
-    # 6 area channels x 0.7 + 2 point channels x 0.5 = 5.2; the 055's soft kill 0.1
-    # averaged over red's 6 ships; red's b1 = (3 + 5 x 2) / 6
-    hits = (8 - 5.2) * (1 - 0.1 / 6)
+
+    # blue: 8 sure missiles at red's 6 ships. The type-055's 6 area channels (p 0.7)
+    # engage 6 of them for the whole group; the 8 − K survivors spread over the 6 ships,
+    # and only the 055's 2 point channels (p 0.5) can engage the n ~ Bin(8 − K, 1/6)
+    # that reach it; its soft kill is 0.1. Enumerated by hand here:
+    def binom(n, k, p):
+        return math.comb(n, k) * p**k * (1 - p) ** (n - k)
+
+    survivors = {8 - k: binom(6, k, 0.7) for k in range(7)}
+    mean_survivors = sum(s * p for s, p in survivors.items())
+    engaged = sum(  # E[min(n, 2)] = P(n >= 1) + P(n >= 2)
+        p * (1 - binom(s, 0, 1 / 6) + 1 - binom(s, 0, 1 / 6) - binom(s, 1, 1 / 6))
+        for s, p in survivors.items()
+    )
+    on_055 = mean_survivors / 6 - 0.5 * engaged
+    hits = 5 * mean_survivors / 6 + 0.9 * on_055
     assert red["hits_received"] == pytest.approx(hits)
     assert red["out_of_action"] == pytest.approx(hits / (13 / 6))
     assert (blue["ships"], red["ships"]) == (2, 6)

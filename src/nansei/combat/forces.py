@@ -19,12 +19,11 @@ A ship type given only Hughes' ``interceptors`` b3 (no layers) defends itself in
 stochastic engine with a point layer of b3 channels, kill probability 1 and one shot
 per missile (:func:`hughes_point_layer`), whose derived b3 is b3 again.
 
-When the two models agree: Hughes is linear in the salvo, the engine clips at every
-layer (a channel cannot kill a missile that was not aimed at its ship). With every
-channel busy — the salvo saturates each layer on each ship — the engine's mean hits
-equal Hughes' ``p(1 − s)(σ r L − τ Σ b3 B)``; when some channels idle (a small salvo
-spread over several ships) the engine's hits are higher, and when the defence could
-defeat everything Hughes clips the net hits at 0. See docs/salvo.md.
+When the two models agree: ``b3`` is a capacity (every channel busy). Against a small
+salvo spread over several ships some channels idle, so for a layered defender Hughes'
+equations subtract the defence the salvo actually meets, the closed form of
+:mod:`nansei.combat.defence`; the first salvo's mean hits then agree with the engine's
+whether the layers are saturated or not. See docs/salvo.md.
 
 Catalog ship classes (``type-055`` …) fill every field from the catalog:
 ``missiles`` = ``anti_ship_missiles``, ``staying_power`` = ``staying_power_hits``, the

@@ -26,12 +26,22 @@ Equations, one salvo of A at B:
 
 * missiles launched: ``L_A = Σ_i α_i A_i`` [missiles] (before reliability and scouting)
 * offensive missiles arriving at real targets: ``σ_A · r_A · L_A`` [missiles]
-* defensive power of B: ``τ_B · Σ_j b3_j B_j`` [missiles]
+* defensive power of B: ``τ_B · Σ_j b3_j B_j`` [missiles] — Hughes' capacity, every
+  channel busy (``defensive_power``)
 * B's mean seduction: ``s_B = Σ_j s_j B_j / Σ_j B_j`` (uniform aim spreads the
   missiles that get through over B's ships in proportion to their numbers)
 * net hits on B: ``H = p_A (1 − s_B) (σ_A r_A Σ_i α_i A_i − τ_B Σ_j b3_j B_j)`` [hits]
   (``salvo_net_hits``; negative when the defence out-matches the salvo). ``p_A`` is
   the hit probability of a missile that reached its ship unengaged: applied once.
+* **layered defenders** (every ship of B described by defence layers — catalog classes
+  or ``layers`` — rather than Hughes' bare ``interceptors``): the defence term is what
+  the layers destroy from *this* salvo, in expectation (``engaged_defence``; the closed
+  form of :mod:`nansei.combat.defence`), and the seduction is per ship type:
+  ``H = p_A Σ_j B_j (1 − s_j) (missiles reaching one ship of type j − its expected
+  kills)``. A channel cannot kill a missile that was not aimed at its ship, so against
+  a small salvo spread over several ships this is less than ``τ Σ b3 B``; with every
+  channel busy it is ``τ Σ b3 B`` exactly. H is then never negative; ``raw_loss``
+  stays the unclipped ``H / b1``.
 * B's mean staying power: ``b1_B = Σ_j b1_j B_j / Σ_j B_j`` [hits/ship]
 * raw loss ``ΔB_raw = H / b1_B`` [ships], reported unclipped (negative when the
   defence has capacity to spare); clipped loss ``ΔB = min(ΣB, max(0, ΔB_raw))``
@@ -41,8 +51,10 @@ Equations, one salvo of A at B:
 
 This is Hughes' ``ΔB = (σ_A α A − τ_B b3 B) / b1`` with the sums over ship types taking
 the place of the homogeneous products, and Armstrong's launch, hit and seduction
-factors at their means. With every defence channel busy it is the stochastic engine's
-mean (see :mod:`nansei.combat.forces` for when the two differ).
+factors at their means. Against a layered defender the net hits of one salvo are the
+stochastic engine's mean hits exactly; the two models then differ only where Hughes
+clips (losses at the group's size, no overkill) and in later rounds, where Hughes
+carries fractional ships.
 
 Firing order (:func:`hughes_exchange`): ``"simultaneous"`` — both sides fire with, and
 defend with, their strength at the start of the round; or the name of the side that
@@ -66,6 +78,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from nansei.combat.defence import expected_salvo
 from nansei.combat.forces import Side
 
 __all__ = [
@@ -74,6 +87,8 @@ __all__ = [
     "HughesSideResult",
     "SalvoOutcome",
     "defensive_power",
+    "engaged_defence",
+    "layered",
     "hughes_exchange",
     "hughes_salvo",
     "mean_seduction",
@@ -139,6 +154,46 @@ def mean_staying_power(side: Side, ships: Sequence[float] | None = None) -> floa
     return weighted / total
 
 
+def layered(side: Side) -> bool:
+    """Whether ``side`` defends with layers only: some ship has a defence layer and no
+    ship type carries Hughes' bare b3 (``interceptors`` without layers). Such a side's
+    defence term is :func:`engaged_defence`; a side with a bare b3, or with no defence
+    at all, keeps Hughes' linear term."""
+    bare = any(not ship.layers_given and ship.interceptors > 0 for ship in side.ships)
+    defended = any(
+        ship.layers_given
+        and any(layer is not None and layer.channels > 0 for layer in (ship.area, ship.point))
+        for ship in side.ships
+    )
+    return defended and not bare
+
+
+def _expected(attacker, defender, attacker_ships, defender_ships):
+    return expected_salvo(
+        launched=missiles_launched(attacker, attacker_ships),
+        aim_probability=attacker.reliability * attacker.scouting,
+        p_hit=attacker.p_hit,
+        ships=defender.ships,
+        counts=_counts(defender, defender_ships),
+        readiness=defender.readiness,
+        allocation=attacker.allocation,
+    )
+
+
+def engaged_defence(
+    attacker: Side,
+    defender: Side,
+    attacker_ships: Sequence[float] | None = None,
+    defender_ships: Sequence[float] | None = None,
+) -> float:
+    """Missiles [missiles] ``defender``'s layers destroy, in expectation, from one salvo
+    of ``attacker`` (area and point kills; :func:`nansei.combat.defence.expected_salvo`).
+    At most :func:`defensive_power`; equal to it when the salvo keeps every channel
+    busy."""
+    expected = _expected(attacker, defender, attacker_ships, defender_ships)
+    return expected.intercepted_area + expected.intercepted_point
+
+
 def salvo_net_hits(
     attacker: Side,
     defender: Side,
@@ -146,12 +201,16 @@ def salvo_net_hits(
     defender_ships: Sequence[float] | None = None,
 ) -> float:
     """Net hits [hits] of one salvo of ``attacker`` on ``defender``, unclipped:
-    ``p_A (1 − s_B) (σ_A r_A Σ α_i A_i − τ_B Σ b3_j B_j)``.
+    ``p_A (1 − s_B) (σ_A r_A Σ α_i A_i − τ_B Σ b3_j B_j)``; against a :func:`layered`
+    defender, the defence the salvo meets instead (module docstring), which is the
+    stochastic engine's mean hits.
 
     ``attacker_ships`` / ``defender_ships``: ships per type (same order as
-    ``Side.ships``; default: each type's ``count``). Negative when the defence could
-    defeat more missiles than arrive.
+    ``Side.ships``; default: each type's ``count``). Negative when a bare-b3 defence
+    could defeat more missiles than arrive.
     """
+    if layered(defender):
+        return _expected(attacker, defender, attacker_ships, defender_ships).hits
     offence = attacker.scouting * attacker.reliability * missiles_launched(attacker, attacker_ships)
     through = 1.0 - mean_seduction(defender, defender_ships)
     return attacker.p_hit * through * (offence - defensive_power(defender, defender_ships))
