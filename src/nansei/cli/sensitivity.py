@@ -26,7 +26,7 @@ from nansei.uncertainty.sampling import FactorError, check_read, default_factors
 from nansei.uncertainty.sensitivity import METHODS, analyse
 
 #: Defaults per method: (samples, replications per evaluation).
-DEFAULTS = {"oat": (0, 1000), "morris": (20, 200), "sobol": (128, 200)}
+DEFAULTS = {"oat": (0, 1000), "morris": (20, 200), "sobol": (1024, 64)}
 
 #: Task sizing for designs (see :func:`task_batch`).
 TASKS_PER_WORKER = 32
