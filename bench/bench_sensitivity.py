@@ -21,7 +21,8 @@
   samples of a Saltelli design are the smaller design).
 
 ``python bench/bench_sensitivity.py [scaleout] [studies] [reps]`` (default: all); a
-part not run keeps its figures from the existing results file. Writes
+part not run keeps its figures from the existing results file. ``… tables`` prints the
+markdown tables of docs/sensitivity.md from the results file (runs nothing). Writes
 bench/results/sensitivity.json. The machine is shared: compare ratios within this run,
 not with other runs, and read each time with its load average.
 """
@@ -255,9 +256,89 @@ def reps_study(year: int, catalog, scenario, client) -> dict:
     }
 
 
+def _ci(pair) -> str:
+    return "—" if pair is None else f"[{pair[0]:.3f}, {pair[1]:.3f}]"
+
+
+def markdown_tables(payload: dict) -> str:
+    """The tornado and Sobol tables of docs/sensitivity.md, from the results file."""
+    out = []
+    for entry in payload.get("studies", []):
+        year = entry["year"]
+        load = (
+            f"load average {entry['load_average_1min_before']:.1f} before, "
+            f"{entry['load_average_1min_after']:.1f} after"
+        )
+        if entry["method"] == "oat":
+            out.append(
+                f"#### {year}: one at a time ({entry['replications']} replications per end, "
+                f"all others at `value`; baseline {entry['baseline']:.2f}; "
+                f"{entry['evaluations']} evaluations, {entry['seconds']:.0f} s, {load})\n"
+            )
+            out.append("| parameter | basis | range | at low | at high | swing |")
+            out.append("|---|---|---|---:|---:|---:|")
+            for row in entry["tornado"][:10]:
+                swing = row["at_high"] - row["at_low"]
+                out.append(
+                    f"| `{row['id']}` | {row['basis']} | {row['low']:g}..{row['high']:g} | "
+                    f"{row['at_low']:.2f} | {row['at_high']:.2f} | {swing:+.2f} |"
+                )
+            out.append("")
+            continue
+        out.append(
+            f"#### {year}: Sobol (N = {entry['samples']}, {entry['replications']} replications "
+            f"per evaluation, {entry['evaluations']} evaluations, {entry['parameters_count']} "
+            f"parameters, {entry['seconds']:.0f} s on {WORKERS} worker processes, {load})\n"
+        )
+        out.append(
+            "| rank | parameter | basis | S1 [95% CI] | ST [95% CI] | ST − next [paired 95% CI] |"
+        )
+        out.append("|---:|---|---|---|---|---|")
+        order = {row["id"]: row for row in entry["ranking"]["order"]}
+        for rank, row in enumerate(entry["top"], start=1):
+            step = order.get(row["id"])
+            if step is not None and step["difference"] is not None:
+                verdict = "above" if step["above_next"] else "**tied**"
+                gap = f"{step['difference']:.3f} {_ci(step['difference_ci95'])} {verdict}"
+            else:
+                gap = ""
+            out.append(
+                f"| {rank} | `{row['id']}` | {row['basis']} | {row['S1']:.3f} "
+                f"{_ci(row['S1_ci95'])} | {row['ST']:.3f} {_ci(row['ST_ci95'])} | {gap} |"
+            )
+        widths = ", ".join(f"{w:.3f}" for w in entry["ST_ci95_width_top_five"])
+        out.append(
+            f"\nST interval widths, top five: {widths}; median over all parameters "
+            f"{entry['ST_ci95_width_median']:.4f}. Top five ranked (paired): "
+            f"{'yes' if entry['ranking']['ranked'] else 'no'}; ST intervals of neighbours "
+            f"disjoint: {'yes' if entry['ranking']['intervals_apart'] else 'no'}. "
+            f"Sum of S1: {entry['S1_sum']:.2f}.\n"
+        )
+    for entry in payload.get("reps_vs_samples", []):
+        out.append(
+            f"#### {entry['year']}: interval half-widths against N and R (one design of "
+            f"N = {entry['design_samples']} × {entry['replications']} replications, "
+            f"{entry['seconds']:.0f} s, load average {entry['load_average_1min_before']:.1f})\n"
+        )
+        out.append("| N | R | ST half-width, places 1–5 | paired half-width, 1–2 … 5–6 | above |")
+        out.append("|---:|---:|---|---|---|")
+        for cell in entry["cells"]:
+            st = ", ".join(f"{w:.3f}" for w in cell["ST_ci95_half_width_top_five"])
+            paired = ", ".join(f"{w:.3f}" for w in cell["difference_ci95_half_width"])
+            marks = "".join("✓" if flag else "·" for flag in cell["above_next"])
+            out.append(
+                f"| {cell['samples']} | {cell['replications']} | {st} | {paired} | {marks} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
 def main() -> None:
     """Run the parts named on the command line (see the module doc)."""
     parts = set(sys.argv[1:]) or {"scaleout", "studies", "reps"}
+    if parts == {"tables"}:
+        print(markdown_tables(json.loads(RESULTS.read_text())))
+        return
     catalog, scenario = default_catalog(), load_scenario(SCENARIO)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     sweep = previous.get("sweep_scaleout")
