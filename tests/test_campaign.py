@@ -442,8 +442,61 @@ def test_engine_agrees_with_reference(changes):
             "doctrine.coordination": "independent",
             "doctrine.max_salvos_per_group": None,
         },
+        {
+            # Ships at sea found and struck (a rate that sinks some, not all), PAC-3 over
+            # the Katsuren site before its (absent) Chu-SAM, Chu-SAM alone at Miyako.
+            "red": {
+                "counterforce": True,
+                "warning_h": 6,
+                "maritime_strike": ["tomahawk-block-iv"],
+                "ship_detection_rate_per_h": 0.01,
+            },
+            "stations": [
+                {"unit": "chokai", "position": [27.5, 126.0], "speed_kn": 20},
+                {
+                    "unit": "aegis",
+                    "position": [26.0, 128.5],
+                    "speed_kn": 18,
+                    "ship_class": "jmsdf-aegis-destroyer",
+                },
+            ],
+            "posture.units": [
+                {
+                    "id": "miyako",
+                    "system": "type12-original",
+                    "site": "miyako",
+                    "launchers": 4,
+                    "missiles_per_launcher": 6,
+                    "reload_stock": 24,
+                },
+                {
+                    "id": "katsuren",
+                    "system": "type12-original",
+                    "site": "katsuren",
+                    "launchers": 4,
+                    "missiles_per_launcher": 6,
+                    "reload_stock": 24,
+                },
+                {
+                    "id": "chokai",
+                    "system": "tomahawk-block-iv",
+                    "site": "sasebo",
+                    "launchers": 1,
+                    "missiles_per_launcher": 16,
+                    "platform": "ship",
+                },
+                {
+                    "id": "aegis",
+                    "system": "tomahawk-block-iv",
+                    "site": "yokosuka",
+                    "launchers": 2,
+                    "missiles_per_launcher": 16,
+                    "platform": "ship",
+                },
+            ],
+        },
     ],
-    ids=["active-mixed-coordinated", "active-station", "active-independent"],
+    ids=["active-mixed-coordinated", "active-station", "active-independent", "active-at-sea"],
 )
 def test_engine_agrees_with_reference_under_active_red(changes):
     # The same check for active red: counter-force waves through island air defence,
@@ -456,6 +509,9 @@ def test_engine_agrees_with_reference_under_active_red(changes):
     engine = run_replications(setup, 4000, seed=11)
     reference = run_reference(setup, 600, seed=12)
     assert engine["blue_launchers_lost_counterforce"].mean() > 0
+    if changes.get("stations"):  # ships at sea are found and struck, some lost, not all
+        assert 0 < engine["blue_ships_lost_at_sea"].mean() < len(changes["stations"]) + 1
+        assert engine["red_antiship_missiles"].mean() > 0
     for name in engine:
         assert_agree(engine[name].astype(float), reference[name].astype(float))
         table = _binned(engine[name], reference[name])

@@ -141,7 +141,10 @@ def _hard_target_scenario():
     for entity_id, entity in CATALOG.entities.items():
         if entity.kind == "missile" and "p_hit" in entity.params:
             overrides[f"{entity_id}.p_hit"] = entity.params["p_hit"].low
-        if entity.kind == "ship-class":
+        if (
+            entity.kind == "ship-class"
+            and entity_id in document["threat"]["groups"][0]["composition"]
+        ):
             overrides[f"{entity_id}.staying_power_hits"] = entity.params["staying_power_hits"].high
     document["overrides"] = overrides
     return scenario_from_mapping(document)

@@ -309,6 +309,13 @@ class Red(StrictModel):
         description="land-attack systems assumed to have a maritime-strike variant (they "
         "then engage ships; outputs list the assumption)",
     )
+    ship_detection_rate_per_h: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="firing-quality detections per hour of a blue missile ship at sea "
+        "(active red); null = catalog red-antiship.detection_rate_per_h",
+    )
 
 
 class Station(StrictModel):
@@ -319,6 +326,11 @@ class Station(StrictModel):
     unit: str = Field(description="a posture unit on platform ship")
     position: Place = Field(description="[lat, lon] degrees or a catalog site id")
     speed_kn: float = Field(default=18.0, gt=0, le=40, description="transit speed, knots")
+    ship_class: str | None = Field(
+        default=None,
+        description="catalog ship class whose defences the ship has at sea (active red); "
+        "null = jmsdf-aegis-destroyer",
+    )
 
 
 class Scenario(StrictModel):
@@ -391,8 +403,13 @@ def scenario_hash(scenario: Scenario) -> str:
     payload = scenario.model_dump(mode="json", exclude={"replications", "seed"})
     if scenario.red == Red():
         del payload["red"]  # a passive-red scenario keeps the hash it had before the section
+    elif payload["red"]["ship_detection_rate_per_h"] is None:
+        del payload["red"]["ship_detection_rate_per_h"]  # unset: the hash it had before
     if not scenario.stations:
         del payload["stations"]
+    for station in payload.get("stations", []):
+        if station["ship_class"] is None:
+            del station["ship_class"]
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -497,6 +514,10 @@ def _station_problems(scenario: Scenario, catalog: Catalog) -> list[Problem]:
                                                                 sorted(units))))  # fmt: skip
             continue
         platform, home = units[station.unit]
+        classes = _kind_ids(catalog, "ship-class")
+        if station.ship_class is not None and station.ship_class not in classes:
+            problems.append(Problem.at(f"{path}.ship_class", unknown("ship class",
+                                       station.ship_class, classes)))  # fmt: skip
         if platform != "ship":
             problems.append(Problem.at(f"{path}.unit", f"{station.unit!r} is a {platform} "
                                        "unit; only ships sail to stations"))  # fmt: skip

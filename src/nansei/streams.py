@@ -52,6 +52,7 @@ PURPOSES = {
     "counterforce": 9,
     "auto-salvo": 10,
     "adaptation": 11,
+    "ship-hunt": 12,
 }
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)

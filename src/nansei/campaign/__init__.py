@@ -99,13 +99,15 @@ class CampaignRun:
 
 def red_record(setup: CampaignSetup) -> dict[str, Any]:
     """The red model in force, for the JSON: passive or active (counter-force), the
-    warning time, and any land-attack system assumed to have a maritime-strike variant
-    (an assumption outputs must state)."""
+    warning time, any land-attack system assumed to have a maritime-strike variant
+    (an assumption outputs must state), and whether red hunts ships at sea (active red
+    with a ship at a station)."""
     red = setup.scenario.red
     return {
         "counterforce": red.counterforce,
         "warning_h": red.warning_h,
         "maritime_strike_assumed": list(red.maritime_strike),
+        "ships_at_sea_hunted": bool(setup.red is not None and setup.red.ship_classes),
     }
 
 
@@ -133,8 +135,20 @@ def _users(catalog: Catalog, param_id: str) -> str:
     entity_id, _, name = param_id.partition(".")
     kind = catalog.entities[entity_id].kind if entity_id in catalog.entities else ""
     if kind == "ship-class":
-        also = ", and campaigns whose groups include the class" if name in _DEFENCE_PARAMS else ""
+        also = (
+            ", campaigns whose groups include the class, and active-red campaigns whose "
+            "stationed ships are of the class"
+            if name in _DEFENCE_PARAMS
+            else ""
+        )
         return f"nansei salvo (ship classes in salvo files){also}"
+    if kind == "strike" and entity_id == "red-antiship":
+        return "campaigns with active red (red.counterforce: true) and a ship at a station"
+    if kind in ("strike", "air-defence"):
+        return (
+            "campaigns with active red (red.counterforce: true) whose sites it concerns "
+            "(an air defence's factors: with a defended site in the run)"
+        )
     if kind == "missile" and name == "range_km":
         return "nansei coverage, reach, data posture, and campaigns with a unit of the system"
     if kind == "missile" and name in ("reliability", "p_hit"):

@@ -31,6 +31,7 @@ from nansei.combat.kernels import (
     SHIP_INT_COLUMNS,
     STAYING,
     pack_attack,
+    pack_fleet,
 )
 from nansei.streams import PURPOSES, new_stream, purpose_key
 
@@ -193,7 +194,7 @@ def compile_tables(
         if setup.doctrine.salvo_size == "auto"
         else np.zeros((kinds, len(setup.systems)), dtype=np.int64),
     )
-    red = _red_table(setup, site_ids)
+    red = _red_table(setup, site_ids, units)
 
     doctrine = setup.doctrine
     survival = setup.survival
@@ -222,23 +223,38 @@ def compile_tables(
         "dispersal_mean_h": setup.red.dispersal_mean_h if active else 0.0,
         "acquisition_spacing_km": ACQUISITION_SPACING_KM,
         "arrivals_factor_per_loss": setup.scenario.red.arrivals_factor_per_loss,
+        "ship_detection_rate_per_h": setup.red.ship_detection_rate_per_h if active else 0.0,
+        "asbm_per_strike": setup.red.asbm_per_strike if active else 0.0,
     }
     rules = np.array([float(values[name]) for name in RULES], dtype=np.float64)
     return unit_table, threat, red, rules
 
 
-def _red_table(setup: CampaignSetup, site_ids: list[str]) -> RedTable:
+def _red_table(setup: CampaignSetup, site_ids: list[str], units: list) -> RedTable:
     """Each struck site as a one-"ship" fleet for the salvo kernel: staying power one
     hit (a site is closed at its first hit), its island air defence as an area layer
     (channels, kill probability per shot, shots per warhead, interceptors); and red's
-    attack (reliability, σ = 1 at a known fixed site, p_hit = p_kill per warhead)."""
+    attack (reliability, σ = 1 at a known fixed site, p_hit = p_kill per warhead).
+    A site with PAC-3 has a second row, its PAC-3 layer, met first: red's warheads fly
+    at it with ``p_hit`` 1, so its "hits" are the warheads that leaked through, which
+    then meet the Chu-SAM row with reliability 1. Ships at sea: each ship unit's class
+    defences (one row) and red's anti-ship ballistic missile (σ 1: it fires on a
+    firing-quality detection)."""
     count = len(site_ids)
     site_f = np.zeros((count, 1, len(SHIP_FLOAT_COLUMNS)))
     site_i = np.zeros((count, 1, len(SHIP_INT_COLUMNS)), dtype=np.int64)
     site_fleet = np.zeros((count, 2))
+    pac_f = np.zeros((count, 1, len(SHIP_FLOAT_COLUMNS)))
+    pac_i = np.zeros((count, 1, len(SHIP_INT_COLUMNS)), dtype=np.int64)
+    pac_fleet = np.zeros((count, 2))
+    sea_f = np.zeros((len(units), 1, len(SHIP_FLOAT_COLUMNS)))
+    sea_i = np.zeros((len(units), 1, len(SHIP_INT_COLUMNS)), dtype=np.int64)
+    sea_fleet = np.zeros((len(units), 2))
     red = setup.red
     if red is None:
-        return RedTable(site_f, site_i, site_fleet, np.zeros(4))
+        empty = np.zeros(4)
+        return RedTable(site_f, site_i, site_fleet, empty, pac_f, pac_i, pac_fleet, empty,
+                        empty, sea_f, sea_i, sea_fleet, empty)  # fmt: skip
     for s, site in enumerate(site_ids):
         site_f[s, 0, STAYING] = 1.0
         channels = red.sam_channels.get(site, 0.0)
@@ -248,9 +264,26 @@ def _red_table(setup: CampaignSetup, site_ids: list[str]) -> RedTable:
             site_f[s, 0, AREA_SHOTS] = red.sam_shots
             site_i[s, 0, 0] = red.sam_interceptors.get(site, 0)
         site_fleet[s] = (1.0 if channels > 0 else 0.0, red.sam_readiness)
+        pac = red.pac3_channels.get(site, 0.0)
+        if pac > 0:
+            pac_f[s, 0, STAYING] = 1.0
+            pac_f[s, 0, AREA_CHANNELS] = pac
+            pac_f[s, 0, AREA_P] = red.pac3_p_kill
+            pac_f[s, 0, AREA_SHOTS] = red.pac3_shots
+            pac_i[s, 0, 0] = red.pac3_interceptors.get(site, 0)
+            pac_fleet[s] = (1.0, red.pac3_readiness)
+    for u, unit in enumerate(units):
+        spec = red.ship_classes.get(unit.id)
+        if spec is not None:
+            f, i, fleet = pack_fleet([spec], red.ship_readiness)
+            sea_f[u], sea_i[u], sea_fleet[u] = f, i, fleet
     return RedTable(
-        site_f, site_i, site_fleet, pack_attack(red.reliability, 1.0, red.p_kill, "uniform")
-    )
+        site_f, site_i, site_fleet, pack_attack(red.reliability, 1.0, red.p_kill, "uniform"),
+        pac_f, pac_i, pac_fleet, pack_attack(red.reliability, 1.0, 1.0, "uniform"),
+        pack_attack(1.0, 1.0, red.p_kill, "uniform"),
+        sea_f, sea_i, sea_fleet,
+        pack_attack(red.asbm_reliability, 1.0, red.asbm_p_hit, "uniform"),
+    )  # fmt: skip
 
 
 #: The salvo sizes doctrine ``auto`` chooses from, and the salvos per size behind the table.

@@ -30,6 +30,7 @@ from nansei.campaign.phases import (
     RED_INVENTORY,
     RELOAD_H,
     RESERVE,
+    SHIP_DETECTION,
     STAYED,
     TURNED_BACK,
     WARHEADS,
@@ -50,7 +51,9 @@ from nansei.campaign.phases import (
     salvo,
     salvo_size,
     search,
+    ship_hunt_start,
     start_reloads,
+    strike_ship,
     strike_wave,
     time_order,
 )
@@ -82,11 +85,14 @@ COLUMNS = (
     "blue_ships_lost",
     "red_counterforce_missiles",
     "red_counterforce_intercepted",
+    "blue_ships_lost_at_sea",
+    "red_antiship_missiles",
 )
 (C_OUT, C_FRACTION, C_FIRED, C_LOST, C_EXHAUSTED_DAY, C_ARRIVED, C_TRANSITED, C_TURNED,
  C_ALL_OUT, C_SALVOS, C_LOST_FIRING, C_LOST_HIDDEN, C_EXHAUSTED, C_HITS,
  C_INTERCEPTED, C_COMBATANTS, C_AUXILIARIES, C_UNDAMAGED, C_LOST_CF, C_LOST_DEPOTS,
- C_SHIPS_LOST, C_RED_FIRED, C_RED_INTERCEPTED) = range(len(COLUMNS))  # fmt: skip
+ C_SHIPS_LOST, C_RED_FIRED, C_RED_INTERCEPTED, C_SHIPS_LOST_AT_SEA,
+ C_RED_ANTISHIP) = range(len(COLUMNS))  # fmt: skip
 
 _TALLY_SIZE = 9
 _T_AREA, _T_POINT, _T_HITS = 3, 4, 7
@@ -142,6 +148,7 @@ def replicate(keys, rep, units, threat, red, rules, row):
     sites = red.site_f.shape[0]
     dispersed = np.zeros(blue.alive.shape, dtype=np.bool_)
     site_state = np.zeros((sites, 4), dtype=np.int64)
+    pac_state = np.zeros((sites, 4), dtype=np.int64)
     closed = np.zeros(sites, dtype=np.bool_)
     red_left = np.int64(rules[RED_INVENTORY]) if active else np.int64(0)
     per_site = np.int64(rules[WARHEADS])
@@ -157,8 +164,24 @@ def replicate(keys, rep, units, threat, red, rules, row):
             site_state[s, THRESHOLD] = 1
             site_state[s, INVENTORY] = red.site_i[s, 0, 0]
             site_state[s, 3] = UNLIMITED
+            pac_state[s, THRESHOLD] = UNLIMITED  # the PAC-3 row only counts leakers
+            pac_state[s, INVENTORY] = red.pac_i[s, 0, 0]
+            pac_state[s, 3] = UNLIMITED
     red_start = red_left
-    cf_lost = np.zeros(4, dtype=np.int64)  # launchers, depot missiles, ships, intercepted
+    # launchers, depot missiles, ships, intercepted, ships lost at sea, anti-ship missiles
+    cf_lost = np.zeros(6, dtype=np.int64)
+    # Ships at sea (active red with stations): when red next finds each, its state.
+    hunt_h = math.inf
+    if active and rules[SHIP_DETECTION] > 0.0:
+        detect_h = np.full(blue.alive.shape, np.inf)
+        sea_state = np.zeros((unit_count, blue.alive.shape[1], 4), dtype=np.int64)
+        strikes = np.zeros(blue.alive.shape, dtype=np.int64)
+        ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h)
+        hunt_h = detect_h.min() if detect_h.size > 0 else math.inf
+    else:  # nothing to hunt: no per-replication work beyond these empty arrays
+        detect_h = np.empty((0, 1))
+        sea_state = np.empty((0, 1, 4), dtype=np.int64)
+        strikes = np.empty((0, 1), dtype=np.int64)
     wave = np.int64(0)
     wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
     shooters = np.zeros(unit_count, dtype=np.bool_)
@@ -184,7 +207,12 @@ def replicate(keys, rep, units, threat, red, rules, row):
 
     next_cue = 0
     next_found = 0
-    while next_cue < cue_h.size or next_found < found_count or wave_h < rules[HORIZON]:
+    while (
+        next_cue < cue_h.size
+        or next_found < found_count
+        or wave_h < rules[HORIZON]
+        or hunt_h < rules[HORIZON]
+    ):
         take_found = next_found < found_count and (
             next_cue >= cue_h.size or found_flat[found_order[next_found]] <= cue_h[next_cue]
         )
@@ -193,14 +221,25 @@ def replicate(keys, rep, units, threat, red, rules, row):
             soonest = cue_h[next_cue]
         if next_found < found_count:
             soonest = min(soonest, found_flat[found_order[next_found]])
-        if wave_h < rules[HORIZON] and wave_h <= soonest:
+        if wave_h < rules[HORIZON] and wave_h <= soonest and wave_h <= hunt_h:
             t_h = wave_h
             red_left = strike_wave(
-                keys, rep, units, blue, red, site_state, closed, wave, red_left, per_site,
-                dispersed, cf_lost, t_h,
+                keys, rep, units, blue, red, site_state, pac_state, closed, wave, red_left,
+                per_site, dispersed, cf_lost, t_h,
             )  # fmt: skip
             wave += 1
             wave_h = wave * rules[WAVE_INTERVAL] if red_left > 0 else math.inf
+        elif hunt_h < rules[HORIZON] and hunt_h <= soonest:
+            t_h = hunt_h
+            flat = np.argmin(detect_h)
+            u, slot = flat // detect_h.shape[1], flat % detect_h.shape[1]
+            red_left = strike_ship(
+                keys, rep, units, blue, red, rules, sea_state, detect_h, strikes, u, slot,
+                t_h, red_left, cf_lost,
+            )  # fmt: skip
+            hunt_h = detect_h.min()
+            if red_left <= 0:
+                wave_h = math.inf
         elif take_found:
             flat = found_order[next_found]
             next_found += 1
@@ -318,8 +357,10 @@ def replicate(keys, rep, units, threat, red, rules, row):
     row[C_LOST_CF] = cf_lost[0]
     row[C_LOST_DEPOTS] = cf_lost[1]
     row[C_SHIPS_LOST] = cf_lost[2]
-    row[C_RED_FIRED] = red_start - red_left
+    row[C_RED_FIRED] = red_start - red_left - cf_lost[5]
     row[C_RED_INTERCEPTED] = cf_lost[3]
+    row[C_SHIPS_LOST_AT_SEA] = cf_lost[4]
+    row[C_RED_ANTISHIP] = cf_lost[5]
     row[C_FRACTION] = transited / arrived if arrived > 0 else math.nan
     row[C_FIRED] = counts[0]
     row[C_LOST] = counts[1] + lost_hidden + cf_lost[0]

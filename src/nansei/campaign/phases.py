@@ -66,8 +66,16 @@ ThreatTable = namedtuple(
 #    (k, systems): the salvo size of doctrine ``auto`` (0: not auto)
 
 #: Active red: the blue sites red strikes, each as a one-"ship" fleet whose area layer
-#: is the site's island air defence (the salvo kernel's layer model), and red's attack.
-RedTable = namedtuple("RedTable", "site_f site_i site_fleet attack")
+#: is the site's island air defence (the salvo kernel's layer model), and red's attack;
+#: each site's PAC-3 layer (``pac_*``, engaging the ballistic warheads before the Chu-SAM:
+#: ``pac_attack`` counts what leaks through it, ``leak_attack`` then closes the site);
+#: and, for ships at sea, each ship unit's class defences (``sea_*``) and red's
+#: anti-ship ballistic missile (``sea_attack``).
+RedTable = namedtuple(
+    "RedTable",
+    "site_f site_i site_fleet attack pac_f pac_i pac_fleet pac_attack leak_attack "
+    "sea_f sea_i sea_fleet sea_attack",
+)
 
 #: Every group of one replication (g), with its kind, identity and state.
 Groups = namedtuple("Groups", "kind ident arrival_h status salvos state")
@@ -99,15 +107,17 @@ RULES = (
     "dispersal_mean_h",
     "acquisition_spacing_km",
     "arrivals_factor_per_loss",
+    "ship_detection_rate_per_h",
+    "asbm_per_strike",
 )
 (DAYS, HORIZON, CUE_RATE, SALVO_SIZE, COORDINATED, MAX_SALVOS, RESERVE, P_DETECT,
  KC_MEDIAN, KC_SIGMA, DWELL, P_KILL, HIDDEN_HAZARD, RELOAD_H, ACTIVE, WARNING_H,
  RED_INVENTORY, WARHEADS, WAVE_INTERVAL, DISPERSAL_MEAN,
- ACQ_SPACING, ADAPT_FACTOR) = range(len(RULES))  # fmt: skip
+ ACQ_SPACING, ADAPT_FACTOR, SHIP_DETECTION, ASBM_PER_STRIKE) = range(len(RULES))  # fmt: skip
 
 #: Stream purposes (index into the keys array; numbers from nansei.streams.PURPOSES).
 ARRIVALS, CUEING, SALVO, EXPOSURE, SEARCH, STAYING = 1, 2, 3, 4, 5, 6
-DISPERSAL, COUNTERFORCE, ADAPTATION = 8, 9, 11
+DISPERSAL, COUNTERFORCE, ADAPTATION, SHIP_HUNT = 8, 9, 11, 12
 
 #: Group status.
 EN_ROUTE, TURNED_BACK, ALL_OUT, STAYED = 0, 1, 2, 3  # STAYED: red adaptation, never sailed
@@ -118,6 +128,9 @@ _COUNT, _TIMES = np.int64(0), np.int64(1)
 
 #: A group's identity in stream names: kind · 2^32 + its draw number within the kind.
 _KIND_STRIDE = 2**32
+
+#: A ship at sea's identity in stream names: unit · 2^20 + its launcher slot.
+_SHIP_STRIDE = 2**20
 
 
 @njit(cache=True)
@@ -467,11 +480,14 @@ def acquisition(threat, groups, g, u, t_h, rules):
 
 @njit(cache=True)
 def strike_wave(
-    keys, rep, units, blue, red, site_state, closed, wave, left, per_site, dispersed, lost, t_h
-):
+    keys, rep, units, blue, red, site_state, pac_state, closed, wave, left, per_site,
+    dispersed, lost, t_h,
+):  # fmt: skip
     """Active red, one counter-force wave: ``min(per_site, left)`` missiles at every open
     site that still holds something, in site order, each adjudicated by the salvo kernel
-    against the site's island air defence (one area layer, finite interceptors); a site
+    against the site's layered island air defence: its PAC-3 layer, if any, engages the
+    (ballistic) warheads first, then its Chu-SAM layer engages those that leaked —
+    each an area layer with finite interceptors (:func:`site_defence`); a site
     is closed at its first hit. A closed site loses its depots, its fixed launchers, its
     ships in port and — in the opening wave only — the truck launchers that had not
     dispersed (a ship that has sailed for its station by ``t_h`` is not in port).
@@ -498,11 +514,10 @@ def strike_wave(
         warheads = min(per_site, left)
         left -= warheads
         stream = new_stream(keys[COUNTERFORCE], rep, s, wave)
-        state = site_state[s : s + 1]
         before = tally[3]
-        fire_salvo(stream, warheads, red.attack, red.site_f[s], red.site_fleet[s], state, tally)
+        site_defence(stream, warheads, red, s, site_state, pac_state, tally)
         lost[3] += tally[3] - before
-        if state[0, HITS] < state[0, THRESHOLD]:
+        if site_state[s, HITS] < site_state[s, THRESHOLD]:
             continue
         closed[s] = True
         for u in range(units.launchers.size):
@@ -521,4 +536,85 @@ def strike_wave(
                 lost[0] += 1
                 if units.ship[u]:
                     lost[2] += 1
+    return left
+
+
+@njit(cache=True)
+def site_defence(stream, warheads, red, s, site_state, pac_state, tally):
+    """Active red: ``warheads`` at site ``s`` through its layered air defence, the salvo
+    kernel's binomial area layer once per layer. With a PAC-3 layer the warheads fly
+    (reliability) and meet it first; its leakers (the "hits" of an attack with
+    ``p_hit`` 1 on a row that never fills) then meet the Chu-SAM layer, and each
+    unintercepted warhead closes the site with ``p_kill``. Without one, the one call of
+    the earlier model (same random numbers). Interceptors of each layer carry over."""
+    if red.pac_fleet[s, 0] > 0:
+        pac = pac_state[s : s + 1]
+        pac[0, HITS] = 0
+        leaked = fire_salvo(stream, warheads, red.pac_attack, red.pac_f[s], red.pac_fleet[s],
+                            pac, tally)  # fmt: skip
+        pac[0, HITS] = 0
+        if leaked > 0:
+            fire_salvo(stream, leaked, red.leak_attack, red.site_f[s], red.site_fleet[s],
+                       site_state[s : s + 1], tally)  # fmt: skip
+    else:
+        fire_salvo(stream, warheads, red.attack, red.site_f[s], red.site_fleet[s],
+                   site_state[s : s + 1], tally)  # fmt: skip
+
+
+@njit(cache=True)
+def ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h):
+    """Active red, ships at sea, drawn at the start: each stationed ship's (a launcher
+    of a ship unit with a station) staying power against red's strike, and when red
+    first finds it: red hunts from when the ship is at sea and red is at war,
+    ``max(depart_h, 0)``, and finds it after an exponential time at
+    ``ship_detection_rate_per_h`` (a Poisson process of firing-quality detections)."""
+    rate = rules[SHIP_DETECTION]
+    for u in range(units.launchers.size):
+        if not units.ship[u] or math.isinf(units.depart_h[u]):
+            continue
+        for slot in range(units.launchers[u]):
+            ident = u * _SHIP_STRIDE + slot
+            new_fleet_state(
+                new_stream(keys[SHIP_HUNT], rep, ident, np.int64(1)),
+                red.sea_f[u],
+                red.sea_i[u],
+                sea_state[u, slot : slot + 1],
+            )
+            if rate > 0.0:
+                gap = exponential(new_stream(keys[SHIP_HUNT], rep, ident, np.int64(0)))
+                detect_h[u, slot] = max(units.depart_h[u], 0.0) + gap / rate
+
+
+@njit(cache=True)
+def strike_ship(keys, rep, units, blue, red, rules, sea_state, detect_h, strikes, u, slot,
+                t_h, left, lost):  # fmt: skip
+    """Active red has found ship ``(u, slot)`` at sea at ``t_h``: it fires
+    ``min(missiles_per_strike, left)`` anti-ship ballistic missiles (out of the same
+    inventory as its counter-force waves) through the ship's own layers — the salvo
+    kernel against its class's defences, whose state (hits, interceptors) carries from
+    strike to strike. A ship out of action is lost with its launcher and the missiles on
+    it. Otherwise red finds it again after a further exponential time. ``lost`` adds
+    (launchers, —, ships, —, ships lost at sea, anti-ship missiles); returns the
+    missiles left."""
+    ident = u * _SHIP_STRIDE + slot
+    number = strikes[u, slot]
+    strikes[u, slot] += 1
+    detect_h[u, slot] = np.inf
+    if not blue.alive[u, slot] or left <= 0:
+        return left
+    missiles = min(np.int64(rules[ASBM_PER_STRIKE]), left)
+    left -= missiles
+    lost[5] += missiles
+    tally = np.zeros(9, dtype=np.int64)
+    state = sea_state[u, slot : slot + 1]
+    stream = new_stream(keys[SHIP_HUNT], rep, ident, np.int64(3 + 2 * number))
+    fire_salvo(stream, missiles, red.sea_attack, red.sea_f[u], red.sea_fleet[u], state, tally)
+    if state[0, HITS] >= state[0, THRESHOLD]:
+        lost_launcher(blue, u, slot)
+        lost[0] += 1
+        lost[2] += 1
+        lost[4] += 1
+    elif left > 0:
+        gap = exponential(new_stream(keys[SHIP_HUNT], rep, ident, np.int64(2 + 2 * number)))
+        detect_h[u, slot] = t_h + gap / rules[SHIP_DETECTION]
     return left

@@ -84,6 +84,8 @@ class Tally:
     ships_lost: int = 0
     red_fired: int = 0
     red_intercepted: int = 0
+    ships_lost_at_sea: int = 0
+    red_antiship: int = 0
 
 
 # -- the phases ------------------------------------------------------------------------
@@ -273,13 +275,35 @@ def _lose(launcher: Launcher) -> None:
     launcher.reload_at_h = math.inf
 
 
+def site_defence(rand, setup, site: str, target, pac, warheads: int, tally) -> None:
+    """Active red: warheads at one site through its layers — PAC-3 (if any) first, then
+    its Chu-SAM on the warheads that leaked — each a binomial area layer of the salvo
+    model; an unintercepted warhead closes the site with ``p_kill``."""
+    red = setup.red
+    if pac is None:
+        attacker = Side("red", (), scouting=1.0, reliability=red.reliability, p_hit=red.p_kill)
+        result = reference_salvo(rand, target, warheads, attacker, red.sam_readiness)
+        tally.red_intercepted += result["intercepted_area"]
+        return
+    # The PAC-3 layer's "hits" with p_hit 1 are the warheads that got through it.
+    flying = Side("red", (), scouting=1.0, reliability=red.reliability, p_hit=1.0)
+    pac[0].hits = 0
+    result = reference_salvo(rand, pac, warheads, flying, red.pac3_readiness)
+    pac[0].hits = 0
+    tally.red_intercepted += result["intercepted_area"]
+    if result["hits"]:
+        leaked = Side("red", (), scouting=1.0, reliability=1.0, p_hit=red.p_kill)
+        result = reference_salvo(rand, target, result["hits"], leaked, red.sam_readiness)
+        tally.red_intercepted += result["intercepted_area"]
+
+
 def counterforce_wave(rand, setup, units, sites, closed, wave: int, left: int, tally,
-                     t_h: float) -> int:  # fmt: skip
+                     t_h: float, pacs=None) -> int:  # fmt: skip
     """Active red, one wave: ``warheads_per_site`` (or what is left) at each open site
     that holds something, through its air defence; a closed site loses its depots, fixed
     launchers, ships in port and, in the opening wave, its undispersed trucks."""
     red = setup.red
-    attacker = Side("red", (), scouting=1.0, reliability=red.reliability, p_hit=red.p_kill)
+    pacs = pacs or {}
     for site, target in sites.items():
         if closed[site] or left <= 0:
             continue
@@ -296,8 +320,7 @@ def counterforce_wave(rand, setup, units, sites, closed, wave: int, left: int, t
         warheads = min(red.warheads_per_site, left)
         left -= warheads
         tally.red_fired += warheads
-        result = reference_salvo(rand, target, warheads, attacker, red.sam_readiness)
-        tally.red_intercepted += result["intercepted_area"]
+        site_defence(rand, setup, site, target, pacs.get(site), warheads, tally)
         if target[0].alive:
             continue
         closed[site] = True
@@ -330,6 +353,65 @@ def _sites(rand, setup: CampaignSetup, units: list[Unit]) -> dict[str, list]:
     return sites
 
 
+def _pac_layers(rand, setup: CampaignSetup, sites) -> dict[str, list]:
+    """Each site's PAC-3 layer as one ship that never fills (it only counts leakers)."""
+    red = setup.red
+    pacs = {}
+    for site in sites:
+        channels = red.pac3_channels.get(site, 0.0)
+        if channels > 0:
+            area = Layer(channels=channels, p_kill=red.pac3_p_kill, shots=red.pac3_shots,
+                         inventory=red.pac3_interceptors.get(site, 0))  # fmt: skip
+            spec = ShipType(name=f"{site} PAC-3", count=1, staying_power=1e12, area=area)
+            pacs[site] = new_ships(rand, (spec,))
+    return pacs
+
+
+def ship_hunts(rand, setup: CampaignSetup, units: list[Unit], members: list[int]) -> list:
+    """Active red, ships at sea: for each stationed ship (a launcher of a ship unit with
+    a station) its hull (class defences, staying power drawn) and every time red finds
+    it — a Poisson process at ``ship_detection_rate_per_h`` from ``max(depart, 0)`` to
+    the horizon — as events ``(t, 2, unit, (slot, hull))``."""
+    red = setup.red
+    events = []
+    if red is None or red.ship_detection_rate_per_h <= 0:
+        return events
+    for u, unit in enumerate(units):
+        if unit.platform != "ship" or math.isinf(unit.depart_h):
+            continue
+        spec = red.ship_classes[setup.units[members[u]].id]
+        for slot in range(len(unit.launchers)):
+            hull = new_ships(rand, (spec,))
+            t_h = max(unit.depart_h, 0.0)
+            while True:
+                t_h += rand.expovariate(red.ship_detection_rate_per_h)
+                if t_h >= setup.horizon_h:
+                    break
+                events.append((t_h, 2, u, (slot, hull)))
+    return events
+
+
+def strike_ship(rand, setup: CampaignSetup, unit: Unit, slot: int, hull, left: int,
+                tally) -> int:  # fmt: skip
+    """Red found a ship at sea: ``missiles_per_strike`` anti-ship ballistic missiles (or
+    what is left) through its own layers; out of action, it is lost with its launcher."""
+    red = setup.red
+    launcher = unit.launchers[slot]
+    if not launcher.alive or left <= 0:
+        return left
+    missiles = min(red.asbm_per_strike, left)
+    tally.red_antiship += missiles
+    attacker = Side("red", (), scouting=1.0, reliability=red.asbm_reliability,
+                    p_hit=red.asbm_p_hit)  # fmt: skip
+    reference_salvo(rand, hull, missiles, attacker, red.ship_readiness)
+    if not hull[0].alive:
+        _lose(launcher)
+        tally.lost_counterforce += 1
+        tally.ships_lost += 1
+        tally.ships_lost_at_sea += 1
+    return left - missiles
+
+
 # -- one replication -------------------------------------------------------------------
 
 
@@ -355,7 +437,7 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
     groups = arrivals(rand, setup)
     search(rand, setup, units)
     red = setup.red
-    sites, closed, left = {}, {}, 0
+    sites, closed, left, pacs = {}, {}, 0, {}
     if red is not None:
         for unit in units:
             if unit.platform == "truck":
@@ -364,6 +446,7 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
                     for _ in unit.launchers
                 ]
         sites = _sites(rand, setup, units)
+        pacs = _pac_layers(rand, setup, sites)
         closed = dict.fromkeys(sites, False)
         left = red.inventory
     cues = cueing(rand, setup, groups, engaged)
@@ -374,7 +457,9 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
         if launcher.found_at_h < setup.horizon_h
     )
     events = sorted([(t, 0, u, slot) for t, u, slot in found] +
-                    [(t, 1, g, i) for t, g, i in cues], key=lambda e: (e[0], e[1]))  # fmt: skip
+                    [(t, 1, g, i) for t, g, i in cues] +
+                    ship_hunts(rand, setup, units, members),
+                    key=lambda e: (e[0], e[1]))  # fmt: skip
     tally = Tally()
     firing = [unit for unit in units if unit.engages]
     if units and not any(unit.can_fire(reserve) for unit in firing):
@@ -384,7 +469,8 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
     def waves_until(t_h: float) -> None:
         nonlocal wave, wave_h, left
         while wave_h < setup.horizon_h and wave_h <= t_h:
-            left = counterforce_wave(rand, setup, units, sites, closed, wave, left, tally, wave_h)
+            left = counterforce_wave(rand, setup, units, sites, closed, wave, left, tally, wave_h,
+                                     pacs)  # fmt: skip
             if units and math.isnan(tally.exhausted_h):
                 if not any(unit.can_fire(reserve) for unit in firing):
                     tally.exhausted_h = wave_h
@@ -398,6 +484,8 @@ def _replicate(setup: CampaignSetup, rand: random.Random) -> dict[str, float]:
             if launcher.alive:
                 _lose(launcher)
                 tally.lost_hidden += 1
+        elif what == 2:
+            left = strike_ship(rand, setup, units[a], b[0], b[1], left, tally)
         else:
             group = groups[a]
             if group.status != "en route":
@@ -496,6 +584,8 @@ def _columns(setup, units, groups, tally: Tally) -> dict[str, float]:
         "blue_ships_lost": tally.ships_lost,
         "red_counterforce_missiles": tally.red_fired,
         "red_counterforce_intercepted": tally.red_intercepted,
+        "blue_ships_lost_at_sea": tally.ships_lost_at_sea,
+        "red_antiship_missiles": tally.red_antiship,
     }
 
 

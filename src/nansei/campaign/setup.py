@@ -32,6 +32,7 @@ from nansei.scenario import Doctrine, Scenario, check_against_catalog, scenario_
 from nansei.survival import SurvivalParams
 
 __all__ = [
+    "DEFAULT_SHIP_CLASS",
     "KM_PER_NMI",
     "TRACK_SPACING_KM",
     "CampaignSetup",
@@ -138,6 +139,20 @@ class RedSetup:
     sam_interceptors: dict[str, int]  # site id → interceptors
     sam_readiness: float
     maritime_strike: tuple[str, ...]
+    # The PAC-3 layer of a site, before its Chu-SAM (ballistic warheads; none: no layer).
+    pac3_channels: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    pac3_interceptors: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    pac3_p_kill: float = 0.0
+    pac3_shots: int = 1
+    pac3_readiness: float = 1.0
+    # Ships at sea: red finds each at this rate per hour and strikes it (anti-ship
+    # ballistic missiles out of the same inventory) through its class's defences.
+    ship_detection_rate_per_h: float = 0.0
+    asbm_per_strike: int = 0
+    asbm_reliability: float = 1.0
+    asbm_p_hit: float = 0.0
+    ship_readiness: float = 1.0
+    ship_classes: Mapping[str, ShipType] = dataclasses.field(default_factory=dict)  # unit id →
 
 
 @dataclass(frozen=True)
@@ -432,7 +447,14 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
         **{name: reader.value(f"survival.{name}") for name in SurvivalParams.__dataclass_fields__}
     )
     cue_rate = _cue_rate(scenario, reader)
-    red = _red(scenario, reader, units) if scenario.red.counterforce else None
+    # Active red reads the air defence of the sites in the run only: those of units that
+    # reach a track, and ships' home ports (so every parameter it reads can move a result).
+    in_run = [
+        unit
+        for index, unit in enumerate(units)
+        if unit.platform == "ship" or any(group.stretches_km[index] for group in groups)
+    ]
+    red = _red(scenario, reader, units, in_run) if scenario.red.counterforce else None
     params = dict(sorted(reader.read.items()))
     return CampaignSetup(
         scenario=scenario,
@@ -517,7 +539,9 @@ def _acquisition(systems, units, route: Route, speed_kn: float) -> tuple[np.ndar
     return tuple(out)
 
 
-def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetup:
+def _red(
+    scenario: Scenario, reader: _Reader, units: list[UnitSetup], in_run: list[UnitSetup]
+) -> RedSetup:
     """Active red: the counter-force allocation and the island air defence of the sites."""
 
     def value(name: str) -> float:
@@ -527,12 +551,10 @@ def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetu
     channels: dict[str, float] = {}
     interceptors: dict[str, int] = {}
     defended = False
-    for site in sorted({unit.site for unit in units if unit.site}):
-        name = f"units_at_{site.replace('-', '_')}"
-        sam_entity = reader.catalog.entities.get("chu-sam")
-        if sam_entity is None or name not in sam_entity.params:
+    for site in sorted({unit.site for unit in in_run if unit.site}):
+        param = _site_units_param(reader.catalog, "chu-sam", site)
+        if param is None:
             continue
-        param = f"chu-sam.{name}"
         fire_units = reader.value(param)
         if fire_units <= 0:
             continue
@@ -545,6 +567,8 @@ def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetu
         if defended
         else (0.0, 1, 1.0)
     )  # fmt: skip
+    pac3_channels, pac3_interceptors, pac3 = _pac3(reader, in_run)
+    sea = _at_sea(scenario, reader, units)
     return RedSetup(
         warning_h=float(scenario.red.warning_h),
         inventory=inventory,
@@ -559,6 +583,74 @@ def _red(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> RedSetu
         sam_interceptors=interceptors,
         sam_readiness=sam[2],
         maritime_strike=tuple(scenario.red.maritime_strike),
+        pac3_channels=pac3_channels,
+        pac3_interceptors=pac3_interceptors,
+        pac3_p_kill=pac3[0],
+        pac3_shots=pac3[1],
+        pac3_readiness=pac3[2],
+        **sea,
+    )
+
+
+def _site_units_param(catalog: Catalog, system: str, site: str) -> str | None:
+    """``SYSTEM.units_at_<site>`` if the catalog has it (fire units of an air defence at a
+    site), else ``None``. A dictionary lookup: it runs for every site at every point of
+    a study."""
+    name = f"units_at_{site.replace('-', '_')}"
+    entity = catalog.entities.get(system)
+    return f"{system}.{name}" if entity is not None and name in entity.params else None
+
+
+def _pac3(reader: _Reader, units: list[UnitSetup]):
+    """The PAC-3 fire units at each site of the run (catalog ``pac3.units_at_<site>``),
+    as the channels and interceptors of one layer; its factors only if a site has one."""
+    channels: dict[str, float] = {}
+    interceptors: dict[str, int] = {}
+    for site in sorted({unit.site for unit in units if unit.site}):
+        param = _site_units_param(reader.catalog, "pac3", site)
+        if param is None:
+            continue
+        fire_units = reader.value(param)
+        if fire_units <= 0:
+            continue
+        channels[site] = fire_units * reader.value("pac3.channels")
+        interceptors[site] = int(round(fire_units * reader.value("pac3.interceptors")))
+    if not channels:
+        return channels, interceptors, (0.0, 1, 1.0)
+    factors = (reader.value("pac3.p_kill"), int(reader.value("pac3.shots")),
+               reader.value("pac3.readiness"))  # fmt: skip
+    return channels, interceptors, factors
+
+
+#: The class a stationed ship defends itself as when its station names none.
+DEFAULT_SHIP_CLASS = "jmsdf-aegis-destroyer"
+
+
+def _at_sea(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> dict:
+    """Active red hunting ships at sea: read only when some ship sails to a station
+    (so a run without stations reads, and hashes, what it did before)."""
+    stationed = {station.unit: station for station in scenario.stations}
+    ships = [unit for unit in units if unit.platform == "ship" and unit.id in stationed]
+    if not ships:
+        return {}
+
+    def value(name: str) -> float:
+        return reader.value(f"red-antiship.{name}")
+
+    rate = scenario.red.ship_detection_rate_per_h
+    if rate is None or "red-antiship.detection_rate_per_h" in scenario.overrides:
+        rate = value("detection_rate_per_h")
+    classes = {
+        unit.id: class_defence(reader.value, stationed[unit.id].ship_class or DEFAULT_SHIP_CLASS)
+        for unit in ships
+    }
+    return dict(
+        ship_detection_rate_per_h=float(rate),
+        asbm_per_strike=int(round(value("missiles_per_strike"))),
+        asbm_reliability=value("reliability"),
+        asbm_p_hit=value("p_hit"),
+        ship_readiness=reader.value("engagement.readiness_tau"),
+        ship_classes=classes,
     )
 
 

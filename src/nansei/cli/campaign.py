@@ -82,6 +82,8 @@ def _red_line(red: Mapping[str, Any]) -> str:
         line += "; ASSUMED maritime-strike variant of " + ", ".join(red["maritime_strike_assumed"])
     else:
         line += "; land-attack missiles do not engage ships"
+    if red.get("ships_at_sea_hunted"):
+        line += "; ships at sea are hunted"
     return line
 
 
