@@ -16,7 +16,8 @@ the factors' own distributions and Morris elementary effects are per unit of qua
   interval for μ* (SALib ``morris.analyze``).
 - ``sobol``: Saltelli's design of ``samples · (d + 2)`` rows (Saltelli et al., *Comput.
   Phys. Commun.* 181 (2010) 259–270) and first-order/total indices S1, ST with bootstrap
-  95% intervals (SALib ``sobol.analyze``; ``samples`` a power of two).
+  95% intervals (SALib ``sobol.analyze``; ``samples`` a power of two), and whether the
+  top of the ST order is resolved (:func:`total_order_ranking`).
 
 Pure: no files, no printing.
 """
@@ -195,7 +196,7 @@ def total_order_ranking(
     bootstrap resamples of design rows that give SALib's intervals (paired: both indices
     of a resample come from the same rows, so what they share — the output variance in
     the denominator, the A-matrix outputs — cancels, as in any paired comparison; Efron
-    & Tibshirani, *An Introduction to the Bootstrap*, 1993, ch. 13). ``intervals_apart``
+    & Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall, 1993). ``intervals_apart``
     records the stricter reading too: the two 95% ST intervals do not overlap.
     ``ranked`` is true when every neighbour pair in the first ``places`` is resolved;
     a pair that is not is reported with its numbers as a tie at this sample size."""
