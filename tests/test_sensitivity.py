@@ -179,6 +179,16 @@ def test_sobol_ranking_reports_equal_factors_as_a_tie_with_numbers():
     assert (hi - lo) / 2 < apart
 
 
+def test_sobol_intervals_are_reproducible_for_every_seed_including_zero():
+    def once(seed):
+        return analyse(
+            Linear((1.0, 2.0)), unit_factors(2), "sobol", samples=16, seed=seed, run=IN_PROCESS
+        )["parameters"]
+
+    assert once(0) == once(0)
+    assert once(7) == once(7) != once(0)
+
+
 def test_morris_on_a_linear_model_ranks_by_coefficient():
     coefficients = (1.0, 3.0, -2.0, 0.5)
     result = analyse(

@@ -160,7 +160,9 @@ def analyse(
             num_resamples=RESAMPLES,
             conf_level=0.95,
             keep_resamples=True,
-            seed=seed,
+            # a Generator, not the int: SALib takes a seed of 0 as "no seed" and would
+            # draw the bootstrap from the global state (same draws for any other seed)
+            seed=np.random.default_rng(seed),
         )
         for j, record in enumerate(records):
             for name in ("S1", "ST"):
