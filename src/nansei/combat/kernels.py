@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+import numba.core.options as _numba_options
 import numpy as np
 from numba import njit
 
@@ -74,8 +75,12 @@ __all__ = [
 #: (bench/bench_salvo.py), a quarter of its time — and a kernel that tried to allocate
 #: would not compile, so the flag cannot hide a leak. ``error_model="numpy"`` drops the
 #: zero-division checks (no divisor here can be zero: channels, shots and live ships are
-#: tested first).
-HOT = {"cache": True, "_nrt": False, "error_model": "numpy"}
+#: tested first). ``_nrt`` is an internal numba option (``numba.core.options.DefaultOptions``,
+#: numba 0.68): if a numba release drops it, the kernels compile with reference counting
+#: again — slower, same numbers — instead of failing to import.
+HOT = {"cache": True, "error_model": "numpy"}
+if hasattr(_numba_options.DefaultOptions, "_nrt"):
+    HOT["_nrt"] = False
 
 #: Stands for "never runs out" in integer inventories.
 UNLIMITED = 2**40
