@@ -49,7 +49,7 @@ _OLD_ENGINE = """
 import json, time
 from nansei.campaign import run_campaign
 from nansei.catalog import default_catalog
-from nansei.scenario import load_scenario
+from nansei.campaign.scenario import load_scenario
 catalog, scenario = default_catalog(), load_scenario({scenario!r})
 run_campaign(scenario, catalog, year={year}, replications=200)
 times, cpu = [], []
@@ -65,7 +65,7 @@ _MEMORY = """
 import json, resource
 from nansei.campaign import run_campaign
 from nansei.catalog import default_catalog
-from nansei.scenario import load_scenario
+from nansei.campaign.scenario import load_scenario
 run = run_campaign(load_scenario({scenario!r}), default_catalog(), year={year},
                    replications={reps})
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
@@ -114,9 +114,9 @@ def main() -> int:
 
     from nansei.campaign import build_setup, run_campaign
     from nansei.campaign.reference import run_reference
+    from nansei.campaign.scenario import load_scenario
     from nansei.catalog import default_catalog
     from nansei.results import write_json
-    from nansei.scenario import load_scenario
 
     load_start = os.getloadavg()[0]
     catalog = default_catalog()

@@ -1,19 +1,30 @@
 """Scale-out and sensitivity figures, measured in one run.
 
-* Sweep scale-out: the same :data:`SWEEP_TASKS`-task sweep (points × years × chunks of
+* ``scaleout`` — the same :data:`SWEEP_TASKS`-task sweep (points × years × chunks of
   :data:`SWEEP_CHUNK` replications of ``miyako-transit``) on a Dask ``LocalCluster`` of
   1 worker process and of 2, timed from submission to the last result (cluster start-up
   excluded, each cluster warmed with one task); the ratio is the speed-up. Both
   summaries must be identical.
-* Sobol (Saltelli design, S1/ST with 95% bootstrap intervals) of mean
-  ``red_ships_out_of_action`` over the default parameters for 2025 and 2026, on 2
-  worker processes — N, replications per evaluation, wall time, the interval widths
-  and whether the top five are ranked (each of the top five's ST interval clear of the
-  sixth's).
-* One-at-a-time (the tornado) for 2025 and 2026 at :data:`OAT_REPS` replications.
+* ``studies`` — for 2025 and 2026, one-at-a-time (the tornado) at :data:`OAT_REPS`
+  replications, and Sobol (Saltelli design, S1/ST with 95% bootstrap intervals) of mean
+  ``red_ships_out_of_action`` over the default parameters at N = :data:`SOBOL_N` and
+  :data:`SOBOL_REPS` replications per evaluation on 2 worker processes — the settings of
+  ``nansei sensitivity miyako-transit --method sobol --workers 2`` — with wall time, the
+  load average, interval widths and the ranking check of
+  :func:`nansei.uncertainty.sensitivity.total_order_ranking` (ranks 1–5, each against
+  the next, the 5th against the 6th).
+* ``reps`` — how interval width depends on N and on the replications per evaluation:
+  one Saltelli design at N = :data:`REPS_N` evaluated with :data:`REPS_MAX`
+  replications, keeping the mean over the first R of them for each R in
+  :data:`REPS_PREFIXES` (common random numbers: the first R replications of a longer run
+  are exactly an R-replication run), then analysed at N/4, N/2 and N (the first base
+  samples of a Saltelli design are the smaller design).
 
-Writes bench/results/sensitivity.json. The machine is shared: compare ratios within
-this run, not with other runs.
+``python bench/bench_sensitivity.py [scaleout] [studies] [reps]`` (default: all); a
+part not run keeps its figures from the existing results file. ``… tables`` prints the
+markdown tables of docs/sensitivity.md from the results file (runs nothing). Writes
+bench/results/sensitivity.json. The machine is shared: compare ratios within this run,
+not with other runs, and read each time with its load average.
 """
 
 from __future__ import annotations
@@ -30,14 +41,23 @@ from pathlib import Path
 import numpy as np
 
 from nansei.campaign import build_setup
+from nansei.campaign.engine import run_replications
+from nansei.campaign.scenario import load_scenario
 from nansei.catalog import default_catalog
+from nansei.cli.sensitivity import DEFAULTS as SENSITIVITY_DEFAULTS
+from nansei.cli.sensitivity import task_batch
 from nansei.results import write_json
-from nansei.scenario import load_scenario
 from nansei.sweep import store
 from nansei.sweep.runner import run_tasks, task_client
-from nansei.sweep.tasks import CampaignModel, CampaignPoint, chunks, run_point
+from nansei.sweep.tasks import CampaignModel, CampaignPoint, chunks, point_setup, run_point
 from nansei.uncertainty.sampling import default_factors
-from nansei.uncertainty.sensitivity import analyse
+from nansei.uncertainty.sensitivity import (
+    RANKED,
+    RESAMPLES,
+    analyse,
+    design_rows,
+    total_order_ranking,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "sensitivity.json"
@@ -51,10 +71,13 @@ SWEEP_GRID = {
 }
 SWEEP_YEARS = (2025, 2026)
 SWEEP_TASKS = len(SWEEP_YEARS) * 12 * (SWEEP_REPS // SWEEP_CHUNK)
-SOBOL_N = int(os.environ.get("NANSEI_BENCH_SOBOL_N", "128"))
-SOBOL_REPS = int(os.environ.get("NANSEI_BENCH_SOBOL_REPS", "200"))
+SOBOL_N = int(os.environ.get("NANSEI_BENCH_SOBOL_N", str(SENSITIVITY_DEFAULTS["sobol"][0])))
+SOBOL_REPS = int(os.environ.get("NANSEI_BENCH_SOBOL_REPS", str(SENSITIVITY_DEFAULTS["sobol"][1])))
 OAT_REPS = 2000
 WORKERS = 2
+REPS_N = 256
+REPS_MAX = 200
+REPS_PREFIXES = (25, 50, 100, 200)
 
 
 def sweep_tasks(catalog, scenario, parts: Path) -> list[store.SweepTask]:
@@ -86,29 +109,21 @@ def time_sweep(workers: int, catalog, scenario) -> tuple[float, bytes]:
         return elapsed, (out / store.SUMMARY).read_bytes()
 
 
-def ranked_top_five(parameters: list[dict]) -> dict:
+def top_of(parameters: list[dict], count: int = 8) -> list[dict]:
     order = sorted(parameters, key=lambda p: p["ST"] or 0.0, reverse=True)
-    sixth_high = order[5]["ST_ci95"][1] if len(order) > 5 else float("-inf")
-    return {
-        "top": [
-            {
-                "id": p["id"],
-                "basis": p["basis"],
-                "S1": p["S1"],
-                "S1_ci95": p["S1_ci95"],
-                "ST": p["ST"],
-                "ST_ci95": p["ST_ci95"],
-            }
-            for p in order[:8]
-        ],
-        "top_five_clear_of_sixth": all(p["ST_ci95"][0] > sixth_high for p in order[:5]),
-        # rank i's ST interval clear of rank i+1's, for the top five
-        "ST_clear_of_next": [
-            order[i]["ST_ci95"][0] > order[i + 1]["ST_ci95"][1]
-            for i in range(min(5, len(order) - 1))
-        ],
-        "ST_ci95_width_top_five": [round(p["ST_ci95"][1] - p["ST_ci95"][0], 4) for p in order[:5]],
-    }
+    return [
+        {
+            "id": p["id"],
+            "basis": p["basis"],
+            "low": p["low"],
+            "high": p["high"],
+            "S1": p["S1"],
+            "S1_ci95": p["S1_ci95"],
+            "ST": p["ST"],
+            "ST_ci95": p["ST_ci95"],
+        }
+        for p in order[:count]
+    ]
 
 
 def study(method: str, year: int, catalog, scenario, samples: int, reps: int, client) -> dict:
@@ -117,9 +132,15 @@ def study(method: str, year: int, catalog, scenario, samples: int, reps: int, cl
     factors = default_factors(setup, catalog)
     model = CampaignModel(prepared, catalog, year, tuple(factors), reps, scenario.seed, (METRIC,))
     run = functools.partial(run_tasks, client=client)
+    rows = samples * (len(factors) + 2) if method == "sobol" else 1 + 2 * len(factors)
+    batch = task_batch(rows, WORKERS)  # as the CLI cuts it
+    load_before = os.getloadavg()
     start = time.perf_counter()
-    result = analyse(model, factors, method, samples=samples, seed=scenario.seed, run=run, batch=16)
+    result = analyse(
+        model, factors, method, samples=samples, seed=scenario.seed, run=run, batch=batch
+    )
     elapsed = time.perf_counter() - start
+    load_after = os.getloadavg()
     record = {
         "year": year,
         "method": method,
@@ -127,13 +148,22 @@ def study(method: str, year: int, catalog, scenario, samples: int, reps: int, cl
         "samples": samples if method != "oat" else None,
         "replications": reps,
         "evaluations": result["evaluations"],
+        "rows_per_task": batch,
         "seconds": round(elapsed, 1),
+        "load_average_1min_before": round(load_before[0], 2),
+        "load_average_1min_after": round(load_after[0], 2),
+        "load_average_5min_after": round(load_after[1], 2),
         "baseline": result["baseline"],
     }
     if method == "sobol":
-        record.update(ranked_top_five(result["parameters"]))
+        record["top"] = top_of(result["parameters"])
+        record["ranking"] = result["ranking"]
         widths = [p["ST_ci95"][1] - p["ST_ci95"][0] for p in result["parameters"]]
+        record["ST_ci95_width_top_five"] = [
+            round(p["ST_ci95"][1] - p["ST_ci95"][0], 4) for p in record["top"][:5]
+        ]
         record["ST_ci95_width_median"] = round(float(np.median(widths)), 4)
+        record["S1_sum"] = round(sum(p["S1"] for p in result["parameters"]), 3)
     else:
         swings = sorted(
             result["parameters"],
@@ -155,10 +185,160 @@ def study(method: str, year: int, catalog, scenario, samples: int, reps: int, cl
     return record
 
 
+def prefix_means(job: tuple) -> np.ndarray:
+    """One task of the ``reps`` part: per design row, the mean of the metric over the
+    first R replications for each R in :data:`REPS_PREFIXES`."""
+    scenario, catalog, year, ids, seed, rows = job
+    out = np.empty((len(rows), len(REPS_PREFIXES)))
+    for i, row in enumerate(rows):
+        values = dict(zip(ids, map(float, row), strict=True))
+        setup = point_setup(CampaignPoint(scenario, catalog, year, values, REPS_MAX, seed))
+        column = np.asarray(run_replications(setup, REPS_MAX, seed)[METRIC], dtype=float)
+        out[i] = [column[:r].mean() for r in REPS_PREFIXES]
+    return out
+
+
+def reps_study(year: int, catalog, scenario, client) -> dict:
+    from SALib.analyze import sobol
+
+    prepared = scenario.with_year(year)
+    factors = default_factors(build_setup(prepared, catalog), catalog)
+    ids = [f.id for f in factors]
+    unit = design_rows(factors, "sobol", REPS_N, scenario.seed)
+    values = np.column_stack([f.ppf(unit[:, j]) for j, f in enumerate(factors)])
+    size = task_batch(len(values), WORKERS)
+    jobs = [
+        (prepared, catalog, year, ids, scenario.seed, values[i : i + size])
+        for i in range(0, len(values), size)
+    ]
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    outputs = np.concatenate(run_tasks(prefix_means, jobs, client=client))
+    elapsed = time.perf_counter() - start
+    problem = {"num_vars": len(ids), "names": ids, "bounds": [[0.0, 1.0]] * len(ids)}
+    cells = []
+    for n in (REPS_N // 4, REPS_N // 2, REPS_N):
+        for column, reps in enumerate(REPS_PREFIXES):
+            result = sobol.analyze(
+                problem,
+                outputs[: n * (len(ids) + 2), column],
+                calc_second_order=False,
+                num_resamples=RESAMPLES,
+                keep_resamples=True,
+                seed=scenario.seed,
+            )
+            ranking = total_order_ranking(ids, result["ST"], result["ST_conf_all"], RANKED)
+            order = ranking["order"]
+            cells.append(
+                {
+                    "samples": n,
+                    "replications": reps,
+                    "ranked": ranking["ranked"],
+                    "above_next": [row["above_next"] for row in order],
+                    "top": [[row["id"], row["ST"]] for row in order],
+                    "ST_ci95_half_width_top_five": [
+                        round((row["ST_ci95"][1] - row["ST_ci95"][0]) / 2, 4) for row in order
+                    ],
+                    "difference_ci95_half_width": [
+                        round((row["difference_ci95"][1] - row["difference_ci95"][0]) / 2, 4)
+                        for row in order
+                    ],
+                }
+            )
+    return {
+        "year": year,
+        "parameters_count": len(ids),
+        "design_samples": REPS_N,
+        "replications": REPS_MAX,
+        "seconds": round(elapsed, 1),
+        "load_average_1min_before": round(load, 2),
+        "cells": cells,
+    }
+
+
+def _ci(pair) -> str:
+    return "—" if pair is None else f"[{pair[0]:.3f}, {pair[1]:.3f}]"
+
+
+def markdown_tables(payload: dict) -> str:
+    """The tornado and Sobol tables of docs/sensitivity.md, from the results file."""
+    out = []
+    for entry in payload.get("studies", []):
+        year = entry["year"]
+        load = (
+            f"load average {entry['load_average_1min_before']:.1f} before, "
+            f"{entry['load_average_1min_after']:.1f} after"
+        )
+        if entry["method"] == "oat":
+            out.append(
+                f"#### {year}: one at a time ({entry['replications']} replications per end, "
+                f"all others at `value`; baseline {entry['baseline']:.2f}; "
+                f"{entry['evaluations']} evaluations, {entry['seconds']:.0f} s, {load})\n"
+            )
+            out.append("| parameter | basis | range | at low | at high | swing |")
+            out.append("|---|---|---|---:|---:|---:|")
+            for row in entry["tornado"][:10]:
+                swing = row["at_high"] - row["at_low"]
+                out.append(
+                    f"| `{row['id']}` | {row['basis']} | {row['low']:g}..{row['high']:g} | "
+                    f"{row['at_low']:.2f} | {row['at_high']:.2f} | {swing:+.2f} |"
+                )
+            out.append("")
+            continue
+        out.append(
+            f"#### {year}: Sobol (N = {entry['samples']}, {entry['replications']} replications "
+            f"per evaluation, {entry['evaluations']} evaluations, {entry['parameters_count']} "
+            f"parameters, {entry['seconds']:.0f} s on {WORKERS} worker processes, {load})\n"
+        )
+        out.append(
+            "| rank | parameter | basis | S1 [95% CI] | ST [95% CI] | ST − next [paired 95% CI] |"
+        )
+        out.append("|---:|---|---|---|---|---|")
+        order = {row["id"]: row for row in entry["ranking"]["order"]}
+        for rank, row in enumerate(entry["top"], start=1):
+            step = order.get(row["id"])
+            if step is not None and step["difference"] is not None:
+                verdict = "above" if step["above_next"] else "**tied**"
+                gap = f"{step['difference']:.3f} {_ci(step['difference_ci95'])} {verdict}"
+            else:
+                gap = ""
+            out.append(
+                f"| {rank} | `{row['id']}` | {row['basis']} | {row['S1']:.3f} "
+                f"{_ci(row['S1_ci95'])} | {row['ST']:.3f} {_ci(row['ST_ci95'])} | {gap} |"
+            )
+        widths = ", ".join(f"{w:.3f}" for w in entry["ST_ci95_width_top_five"])
+        out.append(
+            f"\nST interval widths, top five: {widths}; median over all parameters "
+            f"{entry['ST_ci95_width_median']:.4f}. Top five ranked (paired): "
+            f"{'yes' if entry['ranking']['ranked'] else 'no'}; ST intervals of neighbours "
+            f"disjoint: {'yes' if entry['ranking']['intervals_apart'] else 'no'}. "
+            f"Sum of S1: {entry['S1_sum']:.2f}.\n"
+        )
+    for entry in payload.get("reps_vs_samples", []):
+        out.append(
+            f"#### {entry['year']}: interval half-widths against N and R (one design of "
+            f"N = {entry['design_samples']} × {entry['replications']} replications, "
+            f"{entry['seconds']:.0f} s, load average {entry['load_average_1min_before']:.1f})\n"
+        )
+        out.append("| N | R | ST half-width, places 1–5 | paired half-width, 1–2 … 5–6 | above |")
+        out.append("|---:|---:|---|---|---|")
+        for cell in entry["cells"]:
+            st = ", ".join(f"{w:.3f}" for w in cell["ST_ci95_half_width_top_five"])
+            paired = ", ".join(f"{w:.3f}" for w in cell["difference_ci95_half_width"])
+            marks = "".join("✓" if flag else "·" for flag in cell["above_next"])
+            out.append(
+                f"| {cell['samples']} | {cell['replications']} | {st} | {paired} | {marks} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
 def main() -> None:
-    """``python bench/bench_sensitivity.py [scaleout] [studies]`` (default both); a part
-    not run keeps its figures from the existing results file."""
-    parts = set(sys.argv[1:]) or {"scaleout", "studies"}
+    """Run the parts named on the command line (see the module doc)."""
+    parts = set(sys.argv[1:]) or {"scaleout", "studies", "reps"}
+    if parts == {"tables"}:
+        print(markdown_tables(json.loads(RESULTS.read_text())))
+        return
     catalog, scenario = default_catalog(), load_scenario(SCENARIO)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     sweep = previous.get("sweep_scaleout")
@@ -179,6 +359,12 @@ def main() -> None:
     studies = previous.get("studies", [])
     if "studies" in parts:
         studies = run_studies(catalog, scenario)
+    reps = previous.get("reps_vs_samples", [])
+    if "reps" in parts:
+        with task_client(WORKERS) as client:
+            reps = [reps_study(year, catalog, scenario, client) for year in (2025, 2026)]
+            for entry in reps:
+                print(entry["year"], "reps", entry["seconds"], "s")
     payload = {
         "machine": {
             "platform": platform.platform(),
@@ -190,6 +376,7 @@ def main() -> None:
         "metric": METRIC,
         "sweep_scaleout": sweep,
         "studies": studies,
+        "reps_vs_samples": reps,
     }
     write_json(RESULTS, payload)
     print(f"wrote {RESULTS}")
@@ -202,7 +389,8 @@ def run_studies(catalog, scenario) -> list[dict]:
             studies.append(study("oat", year, catalog, scenario, 0, OAT_REPS, client))
             print(year, "oat", studies[-1]["seconds"], "s")
             studies.append(study("sobol", year, catalog, scenario, SOBOL_N, SOBOL_REPS, client))
-            print(year, "sobol", studies[-1]["seconds"], "s", studies[-1]["ST_clear_of_next"])
+            ranking = studies[-1]["ranking"]
+            print(year, "sobol", studies[-1]["seconds"], "s", "ranked", ranking["ranked"])
     return studies
 
 

@@ -5,11 +5,14 @@ catalog load (for ``reach``) and output. "Warm" means the operating system's fil
 and Python's byte-code cache are filled by one discarded run first. Recorded per
 command: the median and every run of RUNS (≥ 7) timings, the target and whether the
 median meets it. For scale, the same machine's bare ``python -c pass`` and
-``import nansei.cli`` are timed alongside, and the modules that must stay out of the
-entry point are checked. Writes bench/results/start.json.
+``import nansei.cli`` are timed alongside, and the heavy modules the entry point and
+each command load are listed (the point commands need neither numpy, pyproj nor
+shapely). Writes bench/results/start.json.
 
 ``--src DIR`` times another checkout's ``src`` (e.g. main before this change) with this
 virtualenv, by putting it first on PYTHONPATH; the result is printed, not written.
+``--baseline DIR`` times DIR's ``src`` alternately with this checkout's in the same run
+and records both medians and their ratio (``against_baseline``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ COMMANDS = {
 }
 #: Libraries the entry point must not import (each costs 0.1-1 s).
 HEAVY = ("scipy.stats", "matplotlib", "pyarrow", "numba", "pydantic", "nansei.catalog")
+#: Libraries the point commands (distance, reach) do without (~0.1 s each).
+HEAVY_FOR_COMMANDS = ("numpy", "pyproj", "shapely")
 
 
 def _entry() -> list[str]:
@@ -70,13 +75,18 @@ def _timings(argv: list[str], env: dict[str, str]) -> tuple[list[float], list[fl
     return [round(w, 4) for w, _ in runs], [round(c, 4) for _, c in runs]
 
 
-def _heavy_imports(env: dict[str, str]) -> list[str]:
-    code = "import sys, json, nansei.cli; print(json.dumps(sorted(sys.modules)))"
+def _heavy_imports(env: dict[str, str], args: list[str] | None = None) -> list[str]:
+    """Which :data:`HEAVY` (and, for a command, :data:`HEAVY_FOR_COMMANDS`) modules are
+    loaded after ``import nansei.cli``, or after running the command ``args``."""
+    run = "" if args is None else f"from nansei.cli import run; run({args!r}); "
+    code = f"import sys, json, io, nansei.cli; sys.stdout = io.StringIO(); {run}"
+    code += "sys.__stdout__.write(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     loaded = set(json.loads(done.stdout))
-    return [name for name in HEAVY if name in loaded]
+    names = HEAVY if args is None else (*HEAVY_FOR_COMMANDS, *HEAVY)
+    return [name for name in names if name in loaded]
 
 
 def measure(src: Path | None) -> dict:
@@ -96,6 +106,8 @@ def measure(src: Path | None) -> dict:
             "cpu_median_s": round(statistics.median(cpu), 3),
             "cpu_runs_s": cpu,
             "meets_target": median <= TARGET_S,
+            # typer builds its option parsers with pydantic, so every command loads it.
+            "heavy_modules": _heavy_imports(env, args),
         }
     scale = {
         "python_bare_median_s": statistics.median(_timings([sys.executable, "-c", "pass"], env)[0]),
@@ -121,11 +133,62 @@ def measure(src: Path | None) -> dict:
     }
 
 
+def compare(baseline: Path) -> dict:
+    """This checkout against ``baseline`` (another checkout's ``src``), both as
+    ``python -m nansei`` with their ``src`` first on PYTHONPATH, runs alternating so
+    both see the same machine load: medians and the ratio baseline / this."""
+    sides = {"this": _env(ROOT / "src"), "baseline": _env(baseline)}
+    entry = [sys.executable, "-m", "nansei"]
+    rows = {}
+    for name, args in COMMANDS.items():
+        for env in sides.values():
+            _time([*entry, *args], env)  # warm-up
+        wall: dict[str, list[float]] = {side: [] for side in sides}
+        cpu: dict[str, list[float]] = {side: [] for side in sides}
+        for _ in range(RUNS):
+            for side, env in sides.items():
+                w, c = _time([*entry, *args], env)
+                wall[side].append(w)
+                cpu[side].append(c)
+        medians = {
+            side: {
+                "median_s": round(statistics.median(wall[side]), 3),
+                "cpu_median_s": round(statistics.median(cpu[side]), 3),
+            }
+            for side in sides
+        }
+        rows[name] = {
+            **medians,
+            "speedup_wall": round(medians["baseline"]["median_s"] / medians["this"]["median_s"], 2),
+            "speedup_cpu": round(
+                medians["baseline"]["cpu_median_s"] / medians["this"]["cpu_median_s"], 2
+            ),
+        }
+    return {"baseline_src": str(baseline), "entry": "python -m nansei", "commands": rows}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, help="time this checkout's src/ instead")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time this checkout's src/ (e.g. main before a change) in the same run, "
+        "alternating with this one; medians and ratios go into start.json",
+    )
     options = parser.parse_args()
+    load_before = os.getloadavg()[0]
     figures = measure(options.src.resolve() if options.src else None)
+    if options.baseline is not None:
+        figures["against_baseline"] = compare(options.baseline.resolve())
+        figures["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        for name, row in figures["against_baseline"]["commands"].items():
+            print(
+                f"against baseline {name:8s} {row['baseline']['median_s']:.3f} -> "
+                f"{row['this']['median_s']:.3f} s wall ({row['speedup_wall']}x), "
+                f"{row['baseline']['cpu_median_s']:.3f} -> {row['this']['cpu_median_s']:.3f} s "
+                f"CPU ({row['speedup_cpu']}x)"
+            )
     for name, row in figures["commands"].items():
         print(
             f"start {name:8s} {row['median_s']:.3f} s median of {RUNS} "

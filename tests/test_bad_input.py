@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from nansei.campaign.scenario import resolve_scenario_path
 from nansei.cli import run
-from nansei.scenario import resolve_scenario_path
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "salvo" / "company-vs-sag.yaml"
 

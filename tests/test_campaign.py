@@ -25,8 +25,8 @@ from nansei.campaign import (
 )
 from nansei.campaign.engine import run_replications
 from nansei.campaign.reference import run_reference
+from nansei.campaign.scenario import load_scenario, scenario_from_mapping
 from nansei.catalog import default_catalog
-from nansei.scenario import load_scenario, scenario_from_mapping
 from nansei.survival import p_hidden_survives
 
 CATALOG = default_catalog()

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from nansei.campaign import compare_postures, run_campaign
+from nansei.campaign.scenario import ScenarioError, load_scenario, scenario_from_mapping
 from nansei.catalog import default_catalog
-from nansei.scenario import ScenarioError, load_scenario, scenario_from_mapping
 
 CATALOG = default_catalog()
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from nansei.campaign.engine import compile_tables, stream_keys
 from nansei.campaign.phases import arrivals, cueing, time_order
+from nansei.campaign.scenario import load_scenario
 from nansei.campaign.setup import build_setup
 from nansei.catalog import default_catalog
-from nansei.scenario import load_scenario
 
 CATALOG = default_catalog()
 

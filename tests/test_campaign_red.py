@@ -13,6 +13,13 @@ from scipy.stats import binom
 from nansei.campaign import compare_postures, run_campaign
 from nansei.campaign.engine import compile_tables, stream_keys
 from nansei.campaign.phases import RedTable, UnitTable, new_blue, strike_wave
+from nansei.campaign.scenario import (
+    Red,
+    Station,
+    load_scenario,
+    scenario_from_mapping,
+    scenario_hash,
+)
 from nansei.campaign.setup import acquisition_probability, build_setup
 from nansei.catalog import default_catalog
 from nansei.combat.kernels import (
@@ -27,7 +34,6 @@ from nansei.combat.kernels import (
     UNLIMITED,
     pack_attack,
 )
-from nansei.scenario import Red, Station, load_scenario, scenario_from_mapping, scenario_hash
 
 CATALOG = default_catalog()
 
@@ -661,7 +667,7 @@ def _write(tmp_path, document):
 def _document():
     import yaml
 
-    from nansei.scenario import resolve_scenario_path
+    from nansei.campaign.scenario import resolve_scenario_path
 
     document = yaml.safe_load(resolve_scenario_path("miyako-transit").read_text())
     document["posture"] = {"year": 2027}

@@ -10,10 +10,10 @@ from scipy import stats
 
 from nansei.campaign.engine import compile_tables, engaged_units, stream_keys
 from nansei.campaign.phases import arrivals
+from nansei.campaign.scenario import load_scenario
 from nansei.campaign.setup import KM_PER_NMI, build_setup, in_range_stretches_km
 from nansei.catalog import default_catalog
 from nansei.geo import distance_km, polyline_track
-from nansei.scenario import load_scenario
 
 CATALOG = default_catalog()
 
@@ -186,3 +186,31 @@ def test_arrivals_are_a_poisson_process():
 
 def test_no_arrivals():
     assert all(d.size == 0 for d in _arrival_draws(0.0, 30.0, 10))
+
+
+def test_geometry_reused_across_setups_equals_geometry_solved_afresh(miyako):
+    """Tracks and unit-to-track distances are solved once per process; a setup built from
+    the cache equals one built with the caches emptied, and the shared arrays are
+    read-only (no caller can change what the next setup sees)."""
+    from nansei.campaign import setup as setup_module
+
+    scenario = miyako.with_year(2026).with_overrides(
+        {"pla-sag.speed_kn": 14.0, "type12-original.range_km": 150.0}
+    )
+    warm = build_setup(scenario, CATALOG)
+    for cached in (
+        setup_module._point_along,
+        setup_module._route_track,
+        setup_module._track_distances_km,
+        setup_module._station_distances_km,
+    ):
+        cached.cache_clear()
+    fresh = build_setup(scenario, CATALOG)
+    for a, b in zip(warm.groups, fresh.groups, strict=True):
+        assert a.stretches_km == b.stretches_km
+        np.testing.assert_array_equal(a.track_km, b.track_km)
+        for x, y in zip(a.acquisition, b.acquisition, strict=True):
+            np.testing.assert_array_equal(x, y)
+        with pytest.raises(ValueError):
+            a.track_lats[0] = 0.0
+    assert warm.scenario_hash == fresh.scenario_hash

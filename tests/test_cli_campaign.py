@@ -13,8 +13,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from nansei.campaign.scenario import load_scenario, resolve_scenario_path
 from nansei.cli import app
-from nansei.scenario import load_scenario, resolve_scenario_path
 
 runner = CliRunner()
 METRIC_KEYS = {"mean", "ci95", "p10", "p50", "p90"}

@@ -50,6 +50,16 @@ def test_geo_point_functions_load_neither_shapely_nor_the_catalog():
     assert not loaded & {*HEAVY, "shapely", "nansei.catalog", "pydantic"}
 
 
+@pytest.mark.parametrize(
+    "args", [["distance", "24", "125", "26", "127"], ["reach", "25.5", "126", "--year", "2025"]]
+)
+def test_point_commands_load_neither_numpy_nor_proj(args):
+    """`nansei distance` and `nansei reach` solve their few geodesics in plain Python
+    (nansei.geo.karney): numpy, pyproj and shapely would add ~0.25 s to their start."""
+    loaded = _modules_after(f"from nansei.cli import run\nassert run({args!r}) == 0")
+    assert not loaded & {*HEAVY, "numpy", "pyproj", "shapely"}
+
+
 def test_every_geo_name_resolves():
     import nansei.geo
 

@@ -22,11 +22,15 @@ from nansei.combat.engine import exchange_counts, pack_side, simulate_exchange
 from nansei.combat.forces import Layer, ShipType, Side, ship_type_from_class
 from nansei.combat.hughes import hughes_salvo, salvo_net_hits
 from nansei.combat.kernels import (
+    ALLOCATIONS,
     INVENTORY,
     TALLY_COLUMNS,
     THRESHOLD,
     fire_salvo,
     new_fleet_state,
+    new_salvo_work,
+    pack_attack,
+    salvo_into,
 )
 from nansei.combat.reference import reference_exchange
 from nansei.stats import Histogram, summarize
@@ -394,6 +398,46 @@ def test_same_seed_same_record_and_different_seeds_agree():
     half = (a["ci95"][1] - a["ci95"][0]) / 2
     assert abs(a["mean"] - b["mean"]) <= 2.5 * half  # ~5 se of the difference
     assert a["n"] == 30_000 and sum(a["distribution"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", ["company-vs-sag", "value-salvo-doctrine-simultaneous"])
+def test_histograms_are_the_per_replication_counts_whatever_the_chunks(name):
+    # simulate_exchange counts inside the compiled chunk (widening its histograms as values
+    # outgrow them); exchange_counts returns each replication's counts. Both must be the
+    # same replications, for any chunk size.
+    blue, red, kwargs = CONFIGS[name]
+    counts, fought = run(blue, red, reps=5_000, seed=8, **kwargs)
+    expected = {side: {} for side in ("blue", "red")}
+    for side, metrics in counts.items():
+        for metric, values in metrics.items():
+            if values is not None:
+                expected[side][metric] = Histogram()
+                expected[side][metric].add(values)
+    for chunk_reps in (5_000, 777, 1):
+        result = simulate_exchange((blue, red), replications=5_000, seed=8, chunk_reps=chunk_reps,
+                                   **kwargs)  # fmt: skip
+        assert result.histograms.keys() == expected.keys()
+        for side, metrics in expected.items():
+            assert result.histograms[side].keys() == metrics.keys()
+            for metric, hist in metrics.items():
+                assert np.array_equal(result.histograms[side][metric].counts, hist.counts)
+        assert np.array_equal(result.rounds_fought.counts, np.bincount(fought))
+
+
+def test_a_salvo_with_reused_working_arrays_draws_the_same():
+    side = Side("red", (layered("shoot-look-shoot", 9), bare(2, 1, value=0.5)))
+    table = pack_side(side)
+    for allocation in ALLOCATIONS:
+        attack = pack_attack(0.9, 0.8, 0.7, allocation)
+        work = new_salvo_work(12, table.ship_f.shape[0])
+        for rep, state in enumerate(salvo_states(side, 300)):
+            again = state.copy()
+            tallies = np.zeros((2, 9), dtype=np.int64)
+            streams = [new_stream(np.uint64(4), rep, 1, 0) for _ in range(2)]
+            fire_salvo(streams[0], 12, attack, table.ship_f, table.fleet, state, tallies[0])
+            salvo_into(streams[1], 12, attack, table.ship_f, table.fleet, again, tallies[1], work)
+            assert np.array_equal(state, again) and np.array_equal(tallies[0], tallies[1])
+            assert np.array_equal(streams[0], streams[1])
 
 
 def test_histogram_summary_equals_the_array_summary():

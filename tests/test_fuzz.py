@@ -31,11 +31,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nansei.campaign.scenario import check_against_catalog, parse_scenario, resolve_scenario_path
 from nansei.catalog import CatalogError, default_catalog, load_catalog
 from nansei.cli import run
 from nansei.combat.spec import load_salvo_spec
 from nansei.problems import NanseiError
-from nansei.scenario import check_against_catalog, parse_scenario, resolve_scenario_path
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "salvo"
 SCENARIO = yaml.safe_load(resolve_scenario_path("miyako-transit").read_text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from pydantic import Field, ValidationError
@@ -73,6 +74,35 @@ def test_aliases_count_as_often_as_they_are_used():
     with pytest.raises(InputError, match="more than 100,000 values"):
         parse_yaml(text)
     assert parse_yaml("a: &x [1, 2]\nb: *x\n") == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_libyaml_and_the_python_parser_read_every_bundled_file_alike():
+    root = Path(__file__).resolve().parent.parent
+    files = [*(root / "src" / "nansei").rglob("*.yaml"), *(root / "examples").rglob("*.yaml")]
+    assert len(files) >= 10
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert io._load(text, io._FastLoader) == io._load(text, io._PythonLoader), path
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("a:\n\t- 1\n", "found character '\\t' that cannot start any token"),
+        ("a: *x\n", "found undefined alias 'x'"),
+        ("sides: [1, 2\n", "expected ',' or ']', but got '<stream end>'"),
+    ],
+)
+def test_a_refused_document_gets_the_message_that_names_the_culprit(text, says):
+    # libyaml's own messages leave out the character and the alias name.
+    with pytest.raises(InputError, match="not valid YAML") as info:
+        parse_yaml(text, "f.yaml")
+    assert says in str(info.value)
+
+
+def test_libyaml_nesting_limit_reads_as_ours():
+    with pytest.raises(InputError, match=r"line 1: nested deeper than 32 levels"):
+        parse_yaml("a: " + "[" * 2000 + "]" * 2000)
 
 
 def test_python_tags_are_refused():

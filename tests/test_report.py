@@ -270,8 +270,8 @@ def test_from_a_compare_out_dir_with_new_metrics_and_sensitivity(report_dir, tmp
         (lambda t: ["--from", str(t / "bad"), "--out", str(t / "o")], "not a nansei campaign"),
         (lambda t: ["--from", str(t / "nojson"), "--out", str(t / "o")], "not JSON"),
         (lambda t: ["--from", str(t / "file.txt"), "--out", str(t / "o")], "is a file"),
-        (lambda t: ["--out", str(t / "o"), "--dpi", "49"], "between 50 and 1200"),
-        (lambda t: ["--out", str(t / "o"), "--dpi", "1201"], "between 50 and 1200"),
+        (lambda t: ["--out", str(t / "o"), "--dpi", "49"], "outside [50, 1200]"),
+        (lambda t: ["--out", str(t / "o"), "--dpi", "1201"], "outside [50, 1200]"),
         (lambda t: ["--from", str(t / "bad"), "--reps", "5", "--out", str(t / "o")], "--reps"),
         (
             lambda t: ["--out", str(t / "o"), "--sensitivity", str(t / "file.txt")],

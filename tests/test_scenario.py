@@ -7,8 +7,7 @@ import copy
 import pytest
 import yaml
 
-from nansei.catalog import default_catalog
-from nansei.scenario import (
+from nansei.campaign.scenario import (
     Scenario,
     ScenarioError,
     bundled_scenarios,
@@ -19,6 +18,7 @@ from nansei.scenario import (
     scenario_from_mapping,
     scenario_hash,
 )
+from nansei.catalog import default_catalog
 
 CATALOG = default_catalog()
 

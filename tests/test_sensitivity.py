@@ -12,9 +12,9 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from nansei.campaign import build_setup, run_campaign
+from nansei.campaign.scenario import load_scenario
 from nansei.catalog import default_catalog
 from nansei.cli import app
-from nansei.scenario import load_scenario
 from nansei.sweep.runner import run_tasks
 from nansei.sweep.tasks import CampaignModel, CampaignPoint, run_point
 from nansei.uncertainty.epistemic import band, epistemic_band
@@ -139,6 +139,56 @@ def test_sobol_reproduces_ishigami_indices_within_the_intervals():
     assert result["evaluations"] == 1024 * 5
 
 
+def test_sobol_ranking_resolves_the_ishigami_order_and_covers_the_exact_gaps():
+    """Ishigami ST = (0.558, 0.442, 0.244): three distinct places, each gap inside its
+    paired 95% interval and clear of zero at N = 1024."""
+    result = analyse(
+        Ishigami(), ishigami_factors(), "sobol", samples=1024, seed=3, run=IN_PROCESS, batch=256
+    )
+    exact = ishigami_indices()["ST"]
+    ranking = result["ranking"]
+    assert [row["id"] for row in ranking["order"]] == ["x1", "x2", "x3"]
+    assert ranking["ranked"] and ranking["places"] == 5
+    gaps = [exact[0] - exact[1], exact[1] - exact[2]]
+    for row, gap in zip(ranking["order"][:2], gaps, strict=True):
+        lo, hi = row["difference_ci95"]
+        assert 0.0 < lo <= gap <= hi, (row, gap)
+        assert row["above_next"] is True
+    assert ranking["order"][-1]["next"] is None and ranking["order"][-1]["above_next"] is None
+
+
+def test_sobol_ranking_reports_equal_factors_as_a_tie_with_numbers():
+    """y = 2 x1 + 2 x2 + x3 + 0.5 x4 on U(0, 1): ST_i = c_i² / Σ c² = (0.43, 0.43, 0.11,
+    0.03). x1 and x2 are exactly tied, so their order must not be claimed; the next two
+    gaps are real and must be resolved."""
+    coefficients = (2.0, 2.0, 1.0, 0.5)
+    result = analyse(
+        Linear(coefficients), unit_factors(4), "sobol", samples=512, seed=5, run=IN_PROCESS,
+        batch=256,
+    )  # fmt: skip
+    ranking = result["ranking"]
+    first, second, third = ranking["order"][:3]
+    assert {first["id"], second["id"]} == {"x1", "x2"}
+    assert first["above_next"] is False and not ranking["ranked"]
+    lo, hi = first["difference_ci95"]
+    assert lo < 0.0 < hi
+    assert second["above_next"] is True and third["above_next"] is True
+    # the paired test needs a smaller gap (its half-width) than two intervals that must
+    # not overlap (the sum of their half-widths)
+    apart = sum(r["ST_ci95"][1] - r["ST_ci95"][0] for r in (first, second)) / 2
+    assert (hi - lo) / 2 < apart
+
+
+def test_sobol_intervals_are_reproducible_for_every_seed_including_zero():
+    def once(seed):
+        return analyse(
+            Linear((1.0, 2.0)), unit_factors(2), "sobol", samples=16, seed=seed, run=IN_PROCESS
+        )["parameters"]
+
+    assert once(0) == once(0)
+    assert once(7) == once(7) != once(0)
+
+
 def test_morris_on_a_linear_model_ranks_by_coefficient():
     coefficients = (1.0, 3.0, -2.0, 0.5)
     result = analyse(
@@ -175,6 +225,26 @@ def test_campaign_oat_equals_direct_runs_with_overrides(catalog, scenario):
         assert result["parameters"][0]["oat"][end] == pytest.approx(expected, abs=1e-6)
     low, high = result["parameters"][0]["oat"]["low"], result["parameters"][0]["oat"]["high"]
     assert high > low  # launchers detected more often are lost more often
+
+
+def test_a_sobol_row_over_every_default_parameter_equals_a_set_run(catalog, scenario):
+    """A design row moves every default parameter at once; its value must be exactly the
+    mean of a plain run with those values as overrides (the path of ``--set``), so the
+    study reads every parameter live — geometry reused across points included."""
+    prepared = scenario.with_year(2026)
+    factors = default_factors(build_setup(prepared, catalog), catalog)
+    rng = np.random.default_rng(4)
+    rows = np.array([[f.ppf(u) for f, u in zip(factors, rng.random(len(factors)), strict=True)]
+                     for _ in range(2)])  # fmt: skip
+    model = CampaignModel(prepared, catalog, 2026, tuple(factors), 40, 9, ("blue_missiles_fired",))
+    means = model(rows)[:, 0]
+    for row, mean in zip(rows, means, strict=True):
+        overrides = {f.id: float(v) for f, v in zip(factors, row, strict=True)}
+        direct = run_campaign(
+            scenario, catalog, year=2026, replications=40, seed=9, overrides=overrides
+        )
+        assert mean == direct.columns["blue_missiles_fired"].mean()
+    assert means[0] != means[1]
 
 
 def test_a_chunk_of_replications_equals_the_same_rows_of_a_whole_run(catalog, scenario):
@@ -253,6 +323,7 @@ def test_sensitivity_json_contract(tmp_path):
         "parameters",
     } <= set(record)
     assert (record["scenario"], record["year"], record["method"]) == ("miyako-transit", 2025, "oat")
+    assert record["ranking"] is None  # Sobol only
     assert record["metric"] == "red_ships_out_of_action" and record["replications"] == 30
     assert [p["id"] for p in record["parameters"]] == params.split(",")[:1] + [
         "scenario.doctrine.salvo_size"
@@ -284,6 +355,12 @@ def test_sensitivity_sobol_cli_runs_small(tmp_path):
     assert record["samples"] == 8 and record["evaluations"] == 8 * 4
     for p in record["parameters"]:
         assert p["S1"] is not None and len(p["ST_ci95"]) == 2 and p["oat"] is None
+    ranking = record["ranking"]
+    assert ranking["places"] == 5 and isinstance(ranking["ranked"], bool)
+    assert [row["rank"] for row in ranking["order"]] == [1, 2]
+    assert {row["id"] for row in ranking["order"]} == {p["id"] for p in record["parameters"]}
+    first = ranking["order"][0]
+    assert first["next"] == ranking["order"][1]["id"] and len(first["difference_ci95"]) == 2
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,21 @@ def test_histogram_summary_equals_the_array_summary():
     assert streamed["distribution"]["3"] == rounded(np.mean(values == 3))
 
 
+def test_histogram_of_counts_equals_the_histogram_of_the_values():
+    # A compiled engine bins its values itself and hands over counts per value (with
+    # trailing zeros); the summary must be the one of the values.
+    values = np.random.default_rng(4).poisson(2.2, 5_000)
+    by_values, by_counts = Histogram(), Histogram()
+    by_values.add(values)
+    for part in np.array_split(values, 3):
+        by_counts.add_counts(np.bincount(part, minlength=40))
+    by_counts.add_counts(np.zeros(3, dtype=np.int64))
+    assert by_counts.summary() == by_values.summary()
+    assert by_counts.counts.size == values.max() + 1
+    with pytest.raises(ValueError, match=">= 0"):
+        by_counts.add_counts(np.array([2, -1]))
+
+
 def test_histogram_takes_only_whole_numbers_at_least_zero():
     histogram = Histogram()
     assert histogram.summary()["n"] == 0

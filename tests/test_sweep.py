@@ -18,9 +18,9 @@ import yaml
 from typer.testing import CliRunner
 
 from nansei.campaign import run_campaign
+from nansei.campaign.scenario import load_scenario
 from nansei.catalog import default_catalog
 from nansei.cli import app
-from nansei.scenario import load_scenario
 from nansei.sweep import store
 
 runner = CliRunner()

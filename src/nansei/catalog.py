@@ -427,6 +427,7 @@ class Catalog:
         """
         entities = dict(self.entities)
         problems: list[Problem] = []
+        changed: dict[str, dict[str, Param]] = {}  # entity id → its new parameters
         for param_id, new_value in overrides.items():
             current = self.param(param_id)
             entity_id, _, name = param_id.partition(".")
@@ -435,12 +436,14 @@ class Catalog:
             if issue:
                 problems.append(Problem("override", param_id, issue))
                 continue
-            entity = entities[entity_id]
-            entities[entity_id] = entity.model_copy(
-                update={"params": {**entity.params, name: candidate}}
-            )
+            changed.setdefault(entity_id, {})[name] = candidate
         if problems:
             raise CatalogError(problems)
+        # One copy per entity however many of its parameters change (a sensitivity
+        # design overrides dozens at every point).
+        for entity_id, params in changed.items():
+            entity = entities[entity_id]
+            entities[entity_id] = entity.model_copy(update={"params": {**entity.params, **params}})
         return Catalog(
             self.sources,
             entities,

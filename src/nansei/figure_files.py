@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nansei.io import write_file  # the one atomic writer
+from nansei.problems import NanseiError
 
 __all__ = [
     "DPI_RANGE",
@@ -41,7 +42,7 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 DPI_RANGE = (50, 1200)
 
 
-class FigureFormatError(ValueError):
+class FigureFormatError(NanseiError, ValueError):
     """A figure path or resolution nansei cannot write; the message names what is allowed."""
 
 

@@ -23,8 +23,6 @@ directory removes those whose process is gone.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import re
 import shutil
@@ -54,15 +52,14 @@ __all__ = [
     "write_text",
 ]
 
-#: Largest input file read, bytes. The bundled catalog's largest file is ~10 kB and a
-#: large scenario a few kB; 1 MiB leaves a hundredfold room while PyYAML (pure Python,
-#: a few seconds per MB) stays quick.
+#: Largest input file read, bytes. The bundled catalog's largest file is ~17 kB and a
+#: large scenario a few kB; 1 MiB leaves a hundredfold room while parsing stays quick.
 MAX_INPUT_BYTES = 1024 * 1024
 #: Deepest nesting of YAML collections. Real inputs nest 5–6 levels; the limit stops
 #: recursion in the YAML composer and in validation long before Python's stack does.
 MAX_DEPTH = 32
 #: Most YAML values (scalars, lists, mappings; an alias counts as its whole target) in
-#: one document. The bundled catalog has ~3,000 in all; 100,000 parse in about 3 s.
+#: one document. The bundled catalog has ~4,400 in all; 100,000 parse in about 1 s.
 MAX_NODES = 100_000
 
 
@@ -131,41 +128,69 @@ class _YamlLimit(yaml.YAMLError):
     pass
 
 
-class _LimitedLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` with nesting, size and duplicate-key checks while composing."""
+# libyaml (PyYAML's C extension) parses ~6x faster than the pure-Python parser, which
+# cost 0.2 s of every command that loads the catalog. Both give the same events, nodes
+# and values; the pure-Python parser gives the better message (it names the character
+# and quotes the line), so a document libyaml refuses is read again with it for the
+# message. Without libyaml the pure-Python parser does everything.
+_HAS_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._depth = 0
-        self._nodes = 0
-        self._weights: dict[int, int] = {}
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            node = super().compose_node(parent, index)
-            self._count(self._weights.get(id(node), 1), event.start_mark)
-            return node
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            mark = self.peek_event().start_mark
-            raise _YamlLimit(
-                f"line {mark.line + 1}: nested deeper than {MAX_DEPTH} levels (docs/limits.md)"
-            )
-        before = self._nodes
-        node = super().compose_node(parent, index)
-        self._depth -= 1
-        self._count(1, node.start_mark)
-        self._weights[id(node)] = self._nodes - before
-        return node
+def _check_shape(text: str, loader: Any) -> None:
+    """Stop a document nested deeper than :data:`MAX_DEPTH` or holding more than
+    :data:`MAX_NODES` values, before any of it is built.
 
-    def _count(self, weight: int, mark: Any) -> None:
-        self._nodes += weight
-        if self._nodes > MAX_NODES:
+    Streams the parser's events, so the cost is bounded by the limits, not by the input:
+    every scalar or collection is one value and one level below its parent; an alias
+    counts the values of the node it names (so nested aliases multiply, as they would
+    when built), and an alias to a collection still open counts 1.
+    """
+    depth = 0
+    values = 0
+    weights: dict[str, int] = {}  # anchor -> values in the node it names
+    open_starts: list[tuple[str | None, int]] = []  # (anchor, values before it)
+
+    def count(weight: int, mark: Any) -> None:
+        nonlocal values
+        values += weight
+        if values > MAX_NODES:
             raise _YamlLimit(
                 f"line {mark.line + 1}: more than {MAX_NODES:,} values (aliases count each "
                 "time they are used; docs/limits.md)"
             )
+
+    def check_depth(mark: Any) -> None:
+        if depth > MAX_DEPTH:
+            raise _YamlLimit(
+                f"line {mark.line + 1}: nested deeper than {MAX_DEPTH} levels (docs/limits.md)"
+            )
+
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            count(weights.get(event.anchor, 1), event.start_mark)
+        elif isinstance(event, yaml.ScalarEvent):
+            depth += 1
+            check_depth(event.start_mark)
+            depth -= 1
+            if event.anchor is not None:
+                weights[event.anchor] = 1
+            count(1, event.start_mark)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            check_depth(event.start_mark)
+            if event.anchor is not None:
+                weights.pop(event.anchor, None)  # redefined: counts 1 until it closes
+            open_starts.append((event.anchor, values))
+            count(1, event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            anchor, before = open_starts.pop()
+            if anchor is not None:
+                weights[anchor] = values - before
+
+
+class _NoDuplicateKeys:
+    """Mixed into a safe loader: a key written twice in one mapping is an error."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if isinstance(node, yaml.MappingNode):
@@ -173,7 +198,7 @@ class _LimitedLoader(yaml.SafeLoader):
             for key_node, _ in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     continue
-                key = self.construct_object(key_node, deep=True)
+                key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
                 try:
                     hash(key)
                 except TypeError:
@@ -184,7 +209,40 @@ class _LimitedLoader(yaml.SafeLoader):
                         f"line {line}: duplicate key {key!r} (first on line {seen[key]})"
                     )
                 seen[key] = line
-        return super().construct_mapping(node, deep=deep)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class _PythonLoader(_NoDuplicateKeys, yaml.SafeLoader):
+    pass
+
+
+if _HAS_LIBYAML:
+
+    class _FastLoader(_NoDuplicateKeys, yaml.CSafeLoader):
+        pass
+
+else:
+    _FastLoader = _PythonLoader
+
+
+def _load(text: str, loader_class: Any) -> Any:
+    _check_shape(text, loader_class)
+    loader = loader_class(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _python_parser_error(text: str) -> yaml.YAMLError | None:
+    """The pure-Python parser's error for a document libyaml refused, if it has one."""
+    try:
+        _load(text, _PythonLoader)
+    except yaml.YAMLError as error:
+        return error
+    except RecursionError:
+        return None
+    return None
 
 
 def parse_yaml(text: str, label: str = "") -> Any:
@@ -192,17 +250,17 @@ def parse_yaml(text: str, label: str = "") -> Any:
     :data:`MAX_NODES`, no duplicate keys. :class:`InputError` naming ``label`` otherwise."""
     if len(text) > MAX_INPUT_BYTES:
         raise InputError([Problem(label, "", f"is over {MAX_INPUT_BYTES:,} characters")])
-    loader = _LimitedLoader(text)
     try:
-        return loader.get_single_data()
-    except _YamlLimit as error:
-        raise InputError([Problem(label, "", str(error))]) from None
+        return _load(text, _FastLoader)
     except yaml.YAMLError as error:
-        raise InputError([Problem(label, "", "not valid YAML: " + one_line(error))]) from None
+        if _FastLoader is not _PythonLoader and not isinstance(error, _YamlLimit):
+            error = _python_parser_error(text) or error
+        message = (
+            str(error) if isinstance(error, _YamlLimit) else "not valid YAML: " + one_line(error)
+        )
+        raise InputError([Problem(label, "", message)]) from None
     except RecursionError:  # a guard: the depth limit should stop this first
         raise InputError([Problem(label, "", "nested too deeply")]) from None
-    finally:
-        loader.dispose()
 
 
 def load_yaml(path: str | os.PathLike[str], label: str | None = None) -> Any:
@@ -420,6 +478,9 @@ _RENAME_EXCHANGE = 2
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with Linux ``renameat2(RENAME_EXCHANGE)``; False where
     that is not available."""
+    import ctypes  # only here: ~5 ms of every start-up otherwise
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         renameat2 = libc.renameat2

@@ -25,13 +25,17 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 __all__ = [
+    "MAX_REPLICATIONS",
+    "MAX_SEED",
     "NanseiError",
     "Pair",
     "Problem",
+    "ScenarioError",
     "StrictModel",
     "as_pair",
     "did_you_mean",
     "field_path",
+    "probability",
     "problems_from_validation",
     "suggest",
     "unknown",
@@ -86,6 +90,21 @@ class NanseiError(Exception):
 
     def __str__(self) -> str:
         return self._text()
+
+
+class ScenarioError(NanseiError, ValueError):
+    """A scenario (or salvo file, its subclass) did not load or validate; ``problems``
+    lists each field path and why."""
+
+    what = "scenario"
+
+    def __init__(self, source: str, problems: list[Problem]):
+        super().__init__(problems, source)
+
+
+#: Bounds shared by campaign scenarios and salvo files; docs/limits.md says why.
+MAX_REPLICATIONS = 10_000_000
+MAX_SEED = 2**63 - 1
 
 
 def one_line(text: str) -> str:
@@ -222,6 +241,13 @@ def as_pair(value: Any) -> Any:
     """A YAML list of two items as a tuple, so a strict schema accepts ``[lat, lon]``."""
     if isinstance(value, list) and len(value) == 2:
         return tuple(value)
+    return value
+
+
+def probability(value: float) -> float:
+    """A pydantic check: ``value`` must lie in [0, 1]."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be a probability in [0, 1], got {value:g}")
     return value
 
 

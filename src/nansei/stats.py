@@ -144,6 +144,22 @@ class Histogram:
             )
         self.counts[: binned.size] += binned
 
+    def add_counts(self, counts: np.ndarray) -> None:
+        """Add ``counts[k]`` values equal to ``k`` for each k (counts binned elsewhere,
+        e.g. by a compiled engine); the same as :meth:`add` of those values."""
+        counts = np.asarray(counts, dtype=np.int64).ravel()
+        if counts.size and counts.min() < 0:
+            raise ValueError("counts of values must be >= 0")
+        seen = np.flatnonzero(counts)
+        if seen.size == 0:
+            return
+        counts = counts[: seen[-1] + 1]
+        if counts.size > self.counts.size:
+            self.counts = np.concatenate(
+                [self.counts, np.zeros(counts.size - self.counts.size, dtype=np.int64)]
+            )
+        self.counts[: counts.size] += counts
+
     @property
     def n(self) -> int:
         return int(self.counts.sum())

@@ -17,7 +17,8 @@ close. The run's key per purpose comes from :class:`numpy.random.SeedSequence`, 
 the run's seed and the purpose's number (:func:`purpose_key`).
 
 A stream is a ``uint64[2]`` array ``(state, gamma)``; the draw functions are
-``numba.njit`` and update it in place. Pure: no files, no printing.
+``numba.njit`` and update it in place, and :func:`seed_stream` re-seeds one in place.
+Pure: no files, no printing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "normal",
     "poisson",
     "purpose_key",
+    "seed_stream",
     "uniform",
 ]
 
@@ -99,16 +101,25 @@ def _popcount(x):
     return (x * uint64(0x0101010101010101)) >> uint64(56)
 
 
-@njit(cache=True)
-def new_stream(key, a, b, c):
-    """The stream named by a purpose ``key`` and three non-negative integers."""
+@njit(cache=True, inline="always")
+def seed_stream(stream, key, a, b, c):
+    """Set ``stream`` (a ``uint64[2]``) to the start of the stream named by a purpose
+    ``key`` and three non-negative integers. In place: hot loops keep one stream array
+    and re-seed it, so naming a stream allocates nothing."""
     h = uint64(key)
     h = mix64(h ^ mix64(uint64(a) + _GOLDEN))
     h = mix64(h ^ mix64(uint64(b) + _GOLDEN + _GOLDEN))
     h = mix64(h ^ mix64(uint64(c) + _GOLDEN + _GOLDEN + _GOLDEN))
+    stream[0] = h
+    stream[1] = _mix_gamma(h + _GOLDEN)
+
+
+@njit(cache=True)
+def new_stream(key, a, b, c):
+    """The stream named by a purpose ``key`` and three non-negative integers (a new
+    array; :func:`seed_stream` re-seeds an existing one to the same numbers)."""
     out = np.empty(2, dtype=np.uint64)
-    out[0] = h
-    out[1] = _mix_gamma(h + _GOLDEN)
+    seed_stream(out, key, a, b, c)
     return out
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from nansei.campaign.engine import CHUNK_REPS, COLUMNS, METRICS, engaged_units, run_replications
+from nansei.campaign.scenario import Scenario, ScenarioError
 from nansei.campaign.setup import CampaignSetup, build_setup
 from nansei.catalog import COMPANY_PARAMS, Catalog
 from nansei.problems import Problem
-from nansei.scenario import Scenario, ScenarioError
 from nansei.stats import rounded, summarize
 
 __all__ = [
@@ -193,7 +193,7 @@ def run_campaign(
     """Run ``scenario`` (optionally for posture ``year``, with more ``overrides``).
 
     ``replications`` and ``seed`` default to the scenario's. Raises
-    :class:`nansei.scenario.ScenarioError` on bad catalog references or an override
+    :class:`nansei.campaign.scenario.ScenarioError` on bad catalog references or an override
     the run does not read.
     """
     scenario = _prepared(scenario, year, replications, seed, overrides)

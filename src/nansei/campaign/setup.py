@@ -14,6 +14,7 @@ samples. Pure: no files, no printing. See docs/model.md, "Campaign".
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -22,12 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nansei.campaign.scenario import Doctrine, Scenario, check_against_catalog, scenario_hash
 from nansei.catalog import Catalog
 from nansei.combat.forces import ShipType, class_defence
 from nansei.combat.kernels import pack_attack, pack_fleet
 from nansei.geo import distance_km, polyline_track
 from nansei.posture import resolve_unit
-from nansei.scenario import Doctrine, Scenario, check_against_catalog, scenario_hash
 from nansei.survival import SurvivalParams
 
 __all__ = [
@@ -106,10 +107,19 @@ def acquisition_probability(
     random-search probability ``1 − exp(−A / (π r²))`` (B. O. Koopman, *Search and
     Screening*, OEG Report 56, 1946, ch. 3). ``A = ∞`` or ``r = 0``: 1. Units: km², km/h, h.
     """
-    radius_km = group_speed_kmh * flight_h
-    if math.isinf(seeker_area_km2) or radius_km <= 0.0:
-        return 1.0
-    return float(-math.expm1(-seeker_area_km2 / (math.pi * radius_km**2)))
+    return float(acquisition_probabilities(seeker_area_km2, group_speed_kmh, [flight_h])[0])
+
+
+def acquisition_probabilities(
+    seeker_area_km2: float, group_speed_kmh: float, flight_h: np.ndarray
+) -> np.ndarray:
+    """:func:`acquisition_probability` at each of many flight times (h) at once."""
+    radius_km = group_speed_kmh * np.asarray(flight_h, dtype=float)
+    if math.isinf(seeker_area_km2):
+        return np.ones(radius_km.shape)
+    with np.errstate(divide="ignore"):
+        chance = -np.expm1(-seeker_area_km2 / (math.pi * radius_km**2))
+    return np.where(radius_km <= 0.0, 1.0, chance)
 
 
 @dataclass(frozen=True)
@@ -275,11 +285,50 @@ def in_range_stretches_km(
     return tuple(stretches)
 
 
-def _point_along(points: list[tuple[float, float]], fraction: float) -> tuple[float, float]:
+# Geometry is a function of positions only, never of catalog values, so it is solved once
+# per process and reused: a sensitivity study resolves the same scenario for thousands of
+# parameter points, and the geodesics would otherwise be most of each point's cost.
+# Cached arrays are read-only, so no caller can change what another one sees.
+
+
+def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+@functools.lru_cache(maxsize=256)
+def _point_along(points: tuple[tuple[float, float], ...], fraction: float) -> tuple[float, float]:
     """The point at ``fraction`` of the polyline's geodesic length."""
-    lats, lons, km = polyline_track(points, 0.25)
+    lats, lons, km = polyline_track(list(points), 0.25)
     target = fraction * km[-1]
     return float(np.interp(target, km, lats)), float(np.interp(target, km, lons))
+
+
+Route = tuple[tuple[float, float], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _route_track(route: Route) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A group's track sampled every :data:`TRACK_SPACING_KM`: (lats, lons, km)."""
+    return _frozen(*polyline_track(list(route), TRACK_SPACING_KM))
+
+
+@functools.lru_cache(maxsize=4096)
+def _track_distances_km(lat: float, lon: float, route: Route) -> np.ndarray:
+    """Geodesic km from (lat, lon) to every sample of the route's track."""
+    lats, lons, _ = _route_track(route)
+    return _frozen(np.asarray(distance_km(lat, lon, lats, lons), dtype=float))[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _station_distances_km(lat: float, lon: float, route: Route) -> np.ndarray:
+    """Geodesic km from (lat, lon) to the track every :data:`ACQUISITION_SPACING_KM`."""
+    lats, lons, km = _route_track(route)
+    stations = np.arange(0.0, km[-1] + ACQUISITION_SPACING_KM, ACQUISITION_SPACING_KM)
+    lat_at = np.interp(stations, km, lats)
+    lon_at = np.interp(stations, km, lons)
+    return _frozen(np.atleast_1d(np.asarray(distance_km(lat, lon, lat_at, lon_at), float)))[0]
 
 
 def _place(catalog: Catalog, place) -> tuple[float, float]:
@@ -354,11 +403,12 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
     readiness = None
     groups = []
     for group in scenario.threat.groups:
-        crossing = _point_along(list(reader.gate(group.gate).points), group.crossing)
-        route = [_place(reader, group.origin), crossing, _place(reader, group.destination)]
-        lats, lons, km = polyline_track(route, TRACK_SPACING_KM)
+        gate_points = tuple((float(a), float(b)) for a, b in reader.gate(group.gate).points)
+        crossing = _point_along(gate_points, float(group.crossing))
+        route = (_place(reader, group.origin), crossing, _place(reader, group.destination))
+        lats, lons, km = _route_track(route)
         stretches = tuple(
-            in_range_stretches_km(km, distance_km(unit.lat, unit.lon, lats, lons), unit.range_km)
+            in_range_stretches_km(km, _track_distances_km(unit.lat, unit.lon, route), unit.range_km)
             for unit in units
         )
         class_ids = tuple(
@@ -387,7 +437,7 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
                 ship_i=ship_i,
                 fleet=fleet,
                 auxiliary=tuple(_auxiliary(reader, class_id) for class_id in class_ids),
-                acquisition=_acquisition(scenario, systems, units, lats, lons, km, speed_kn)
+                acquisition=_acquisition(systems, units, route, speed_kn)
                 if scenario.red.counterforce
                 else (),
             )
@@ -472,24 +522,18 @@ def _auxiliary(reader: _Reader, class_id: str) -> bool:
     return reader.catalog.value(f"{class_id}.vls_cells") <= 0
 
 
-def _acquisition(scenario, systems, units, lats, lons, km, speed_kn) -> tuple[np.ndarray, ...]:
+def _acquisition(systems, units, route: Route, speed_kn: float) -> tuple[np.ndarray, ...]:
     """Per unit, the chance its missile acquires the group, every
     :data:`ACQUISITION_SPACING_KM` along the track: flight time = distance / missile
-    speed, then :func:`acquisition_probability`."""
+    speed, then :func:`acquisition_probability` (element by element)."""
     speed_kmh = speed_kn * KM_PER_NMI
-    stations = np.arange(0.0, km[-1] + ACQUISITION_SPACING_KM, ACQUISITION_SPACING_KM)
-    lat_at = np.interp(stations, km, lats)
-    lon_at = np.interp(stations, km, lons)
     out = []
     for unit in units:
         system = systems[unit.system]
-        distance = distance_km(unit.lat, unit.lon, lat_at, lon_at)
+        distance = _station_distances_km(unit.lat, unit.lon, route)
         out.append(
-            np.array(
-                [
-                    acquisition_probability(system.seeker_area_km2, speed_kmh, d / system.speed_kmh)
-                    for d in np.atleast_1d(distance)
-                ]
+            acquisition_probabilities(
+                system.seeker_area_km2, speed_kmh, distance / system.speed_kmh
             )
         )
     return tuple(out)
@@ -508,8 +552,8 @@ def _red(
     interceptors: dict[str, int] = {}
     defended = False
     for site in sorted({unit.site for unit in in_run if unit.site}):
-        param = f"chu-sam.units_at_{site.replace('-', '_')}"
-        if param not in reader.catalog.param_ids():
+        param = _site_units_param(reader.catalog, "chu-sam", site)
+        if param is None:
             continue
         fire_units = reader.value(param)
         if fire_units <= 0:
@@ -548,14 +592,23 @@ def _red(
     )
 
 
+def _site_units_param(catalog: Catalog, system: str, site: str) -> str | None:
+    """``SYSTEM.units_at_<site>`` if the catalog has it (fire units of an air defence at a
+    site), else ``None``. A dictionary lookup: it runs for every site at every point of
+    a study."""
+    name = f"units_at_{site.replace('-', '_')}"
+    entity = catalog.entities.get(system)
+    return f"{system}.{name}" if entity is not None and name in entity.params else None
+
+
 def _pac3(reader: _Reader, units: list[UnitSetup]):
     """The PAC-3 fire units at each site of the run (catalog ``pac3.units_at_<site>``),
     as the channels and interceptors of one layer; its factors only if a site has one."""
     channels: dict[str, float] = {}
     interceptors: dict[str, int] = {}
     for site in sorted({unit.site for unit in units if unit.site}):
-        param = f"pac3.units_at_{site.replace('-', '_')}"
-        if param not in reader.catalog.param_ids():
+        param = _site_units_param(reader.catalog, "pac3", site)
+        if param is None:
             continue
         fire_units = reader.value(param)
         if fire_units <= 0:
@@ -602,7 +655,7 @@ def _at_sea(scenario: Scenario, reader: _Reader, units: list[UnitSetup]) -> dict
 
 
 def _setup_hash(scenario: Scenario, params: Mapping[str, float]) -> str:
-    """SHA-256 of the scenario (as :func:`~nansei.scenario.scenario_hash`) and of every
+    """SHA-256 of the scenario (as :func:`~nansei.campaign.scenario.scenario_hash`) and of every
     catalog value the run reads, so a catalog overlay that changes an input changes it."""
     payload = {"scenario": scenario_hash(scenario), "params": dict(params)}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)

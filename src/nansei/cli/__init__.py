@@ -10,7 +10,6 @@ catalog) out of this module and of ``common`` (tests/test_cli_start.py checks).
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from collections.abc import Iterator
@@ -114,7 +113,9 @@ class LazyGroup(TyperGroup):
         name = args[0] if args else ""
         known = self.list_commands(ctx)
         if name and not name.startswith("-") and name not in known:
-            close = difflib.get_close_matches(name, known)
+            from nansei.problems import suggest  # the one "did you mean"; only on a typo
+
+            close = suggest(name, known)
             hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint}")
         return super().resolve_command(ctx, args)

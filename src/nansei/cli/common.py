@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:  # the catalog and pydantic load when a command first asks for them
+    from rich.progress import Progress
+
     from nansei.catalog import Catalog, CatalogError, UnknownIdError
     from nansei.problems import NanseiError
 
@@ -255,6 +256,8 @@ def unknown(error: UnknownIdError) -> NoReturn:
 def progress_bar() -> Progress:
     """A replications progress bar on stderr (stdout stays clean for ``--json``); it
     disappears when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(),

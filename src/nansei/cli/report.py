@@ -43,11 +43,14 @@ def check_out(out: Path) -> None:
 
 
 def check_dpi(dpi: int) -> None:
-    from nansei.figure_files import DPI_RANGE
+    """The library's resolution check (one message for every command), before any work."""
+    from nansei.figure_files import FigureFormatError
+    from nansei.figure_files import check_dpi as check
 
-    low, high = DPI_RANGE
-    if not low <= dpi <= high:
-        _fail(f"--dpi {dpi}: must be between {low} and {high} dots per inch")
+    try:
+        check(dpi)
+    except FigureFormatError as error:
+        _fail(str(error))
 
 
 def command_line() -> str:
@@ -82,7 +85,7 @@ def fresh_run(
 
     catalog = common.catalog()
     scenario = _load(scenario_name)
-    year_list = parse_years(years, catalog)
+    year_list = parse_years(years)
     overrides = parse_sets(sets)
     _check_run(scenario, reps, len(year_list), None, workers, force)
     runs = run_comparison(
@@ -213,8 +216,8 @@ def report(
 
     Sections: answer, posture, reach, campaign, sensitivity, parameters, reproducibility.
     """
+    from nansei.campaign.scenario import ScenarioError, load_scenario
     from nansei.report import ReportInputError, load_run_dir, load_sensitivity
-    from nansei.scenario import ScenarioError, load_scenario
 
     check_out(out)
     check_dpi(dpi)

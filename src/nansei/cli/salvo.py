@@ -24,8 +24,8 @@ from nansei.cli import common
 from nansei.combat.engine import SIDE_METRICS, simulate_exchange
 from nansei.combat.hughes import hughes_exchange
 from nansei.combat.spec import MAX_ROUNDS, SalvoSpec, SalvoSpecError, load_salvo_spec
+from nansei.problems import MAX_REPLICATIONS, MAX_SEED
 from nansei.provenance import build_provenance, recording_reads
-from nansei.scenario import MAX_REPLICATIONS, MAX_SEED
 from nansei.workload import WorkloadError, check_workload, salvo_workload
 
 __all__ = ["register", "salvo", "salvo_record"]

@@ -18,15 +18,19 @@ from nansei.campaign import COLUMNS, build_setup
 from nansei.cli import common
 from nansei.cli.campaign import ScenarioArg, _explain, _fail, _load
 from nansei.io import write_file
+from nansei.problems import ScenarioError
 from nansei.results import write_json
-from nansei.scenario import ScenarioError
 from nansei.sweep.runner import SchedulerError, run_tasks
 from nansei.sweep.tasks import CampaignModel
 from nansei.uncertainty.sampling import FactorError, check_read, default_factors, parse_factor
 from nansei.uncertainty.sensitivity import METHODS, analyse
 
 #: Defaults per method: (samples, replications per evaluation).
-DEFAULTS = {"oat": (0, 1000), "morris": (20, 200), "sobol": (128, 200)}
+DEFAULTS = {"oat": (0, 1000), "morris": (20, 200), "sobol": (1024, 64)}
+
+#: Task sizing for designs (see :func:`task_batch`).
+TASKS_PER_WORKER = 32
+MAX_BATCH = 256
 
 WorkersOpt = Annotated[
     int, typer.Option("--workers", min=1, help="Local processes (a Dask LocalCluster if > 1).")
@@ -138,7 +142,7 @@ def sensitivity(
         rows = samples * (len(factors) + 1)
     elif method == "sobol":
         rows = samples * (len(factors) + 2)
-    batch = max(1, min(16, rows // (8 * max(1, workers))))
+    batch = task_batch(rows, workers)
     try:
         with common.progress_bar() as bar:
             task = bar.add_task(f"{method} · {rows} evaluations", total=-(-rows // batch))
@@ -166,6 +170,7 @@ def sensitivity(
         "evaluations": result["evaluations"],
         "baseline": result["baseline"],
         "parameters": result["parameters"],
+        "ranking": result.get("ranking"),
     }
     if out is not None:
         try:
@@ -182,6 +187,14 @@ def sensitivity(
         common.emit_json(record)
         return
     print_sensitivity(record)
+
+
+def task_batch(rows: int, workers: int) -> int:
+    """Design rows per task: about :data:`TASKS_PER_WORKER` tasks per worker (enough to
+    balance the load and move the progress bar), at most :data:`MAX_BATCH` rows, so a
+    large design is not thousands of tiny tasks whose scheduling competes with the
+    campaign for the same cores."""
+    return max(1, min(MAX_BATCH, rows // (TASKS_PER_WORKER * max(1, workers))))
 
 
 def ranked(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -232,9 +245,28 @@ def print_sensitivity(record: dict[str, Any], limit: int = 20) -> None:
     common.console.print(table)
     if method == "oat":
         common.console.print(f"all parameters at their values: {record['baseline']:.2f}")
+    if record.get("ranking"):
+        common.console.print(ranking_line(record["ranking"]))
     hidden = len(record["parameters"]) - limit
     if hidden > 0:
         common.console.print(f"… and {hidden} more (--json for all)", style="dim")
+
+
+def ranking_line(ranking: dict[str, Any]) -> str:
+    """One line: is the top of the ST order resolved, and which neighbours are tied."""
+    places = ranking["places"]
+    ties = [
+        f"{row['rank']}–{row['rank'] + 1} ({row['id']} vs {row['next']}: ST difference "
+        f"{row['difference']:.3f} {_ci(row['difference_ci95'])})"
+        for row in ranking["order"]
+        if row["above_next"] is False
+    ]
+    if not ties:
+        return (
+            f"top {places} ranked: each ST above the next by a 95% paired interval clear "
+            f"of zero (ranks 1–{places + 1})"
+        )
+    return f"top {places} not fully ranked at this N; tied: " + "; ".join(ties)
 
 
 def write_chart(path: Path, record: dict[str, Any], limit: int = 15) -> None:

@@ -23,8 +23,8 @@ from rich.table import Table
 
 from nansei.cli import common
 from nansei.cli.campaign import _fail, _load
-from nansei.io import InputError, parse_yaml, read_input, write_text
-from nansei.scenario import ScenarioError
+from nansei.io import InputError, OutputError, parse_yaml, read_input, write_text
+from nansei.problems import ScenarioError
 from nansei.sweep import store
 from nansei.sweep.runner import SchedulerError, run_tasks
 from nansei.sweep.spec import SweepError, SweepPlan, check_size, parse_spec, resolve
@@ -132,6 +132,8 @@ def sweep(
             "complete": False,
         }
         store.write_manifest(out, manifest)
+    except OutputError as error:
+        _fail(str(error))
     except OSError as error:
         _fail(f"--out {out}: cannot write: {error.strerror or error}")
     pending = [task for task in tasks if not Path(task.path).exists()]
@@ -154,6 +156,8 @@ def sweep(
         store.write_database(out)
         manifest.update(complete=True, skipped=len(tasks) - len(pending), ran=len(pending))
         store.write_manifest(out, manifest)
+    except OutputError as error:
+        _fail(str(error))
     except OSError as error:
         _fail(f"--out {out}: cannot write: {error.strerror or error}")
     if json_:

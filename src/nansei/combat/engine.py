@@ -8,8 +8,9 @@ simultaneously, or one side first each round — until a side is out of action, 
 magazines are empty or the round limit is reached. In a round each live ship fires
 its α missiles (⌊α⌋ or ⌈α⌉ at random with mean α), within its magazine.
 
-Every count is kept per replication; only histograms are kept between chunks of
-:data:`CHUNK_REPS`, so 10^7 replications run in bounded memory. The readable
+Every count is kept per replication and counted straight into histograms by the
+compiled chunk (:data:`CHUNK_REPS` replications per call), so 10^7 replications run in
+bounded memory and a chunk returns no per-replication arrays. The readable
 one-replication definition is :mod:`nansei.combat.reference`, the test oracle this
 engine must match in distribution.
 
@@ -31,19 +32,21 @@ from numba import njit
 from nansei.combat.forces import ShipType, Side
 from nansei.combat.kernels import (
     HITS,
+    HOT,
     INVENTORY,
     MAGAZINE,
     TALLY_COLUMNS,
     THRESHOLD,
     UNLIMITED,
-    fire_salvo,
     new_fleet_state,
+    new_salvo_work,
     pack_attack,
     pack_fleet,
+    salvo_into,
     ships_alive,
 )
 from nansei.stats import Histogram
-from nansei.streams import new_stream, purpose_key, uniform
+from nansei.streams import purpose_key, seed_stream, uniform
 
 __all__ = [
     "CHUNK_REPS",
@@ -84,8 +87,11 @@ SideTable = namedtuple("SideTable", "ship_f ship_i fleet alpha finite attack")
 #: Both sides of an exchange, stacked along a first axis of 2 (ships padded).
 PairTable = namedtuple("PairTable", "ships ship_f ship_i fleet alpha finite attack")
 
-#: Per-chunk working arrays: ship states (2, ships, 4), tallies received (2, 9), fired (2,).
-Scratch = namedtuple("Scratch", "states tallies fired")
+#: Per-chunk working arrays, allocated once per chunk so a replication allocates nothing:
+#: ship states (2, ships, 4), tallies received (2, 9), missiles fired (2,), the stream
+#: being drawn from (re-seeded per use) and the salvo's
+#: :class:`~nansei.combat.kernels.SalvoWork`.
+Scratch = namedtuple("Scratch", "states tallies fired stream work")
 
 #: The staying-power sub-stream (typed, so the kernel compiles one specialisation).
 _FIRST = np.int64(0)
@@ -142,7 +148,7 @@ def pack_pair(sides: tuple[Side, Side]) -> PairTable:
     )
 
 
-@njit(cache=True)
+@njit(**HOT, inline="always")
 def _launch(stream, pair, k, state):
     """Missiles side ``k``'s live ships fire this round: α each (⌊α⌋ or ⌈α⌉, mean α),
     within their magazines, which are drawn down."""
@@ -159,7 +165,7 @@ def _launch(stream, pair, k, state):
     return total
 
 
-@njit(cache=True)
+@njit(**HOT, inline="always")
 def _armed(pair, k, state):
     for s in range(pair.ships[k]):
         if state[s, HITS] < state[s, THRESHOLD] and state[s, MAGAZINE] > 0:
@@ -168,7 +174,7 @@ def _armed(pair, k, state):
     return False
 
 
-@njit(cache=True)
+@njit(**HOT, inline="always")
 def _fire(key, rep, k, round_, launched, pair, scratch):
     """Side ``k`` fires ``launched`` missiles at the other side."""
     if launched == 0:
@@ -176,12 +182,13 @@ def _fire(key, rep, k, round_, launched, pair, scratch):
     other = 1 - k
     n = pair.ships[other]
     scratch.fired[k] += launched
-    stream = new_stream(key, rep, 4 + k, round_)
-    fire_salvo(stream, launched, pair.attack[k], pair.ship_f[other, :n], pair.fleet[other],
-               scratch.states[other, :n], scratch.tallies[other])  # fmt: skip
+    stream = scratch.stream
+    seed_stream(stream, key, rep, 4 + k, round_)
+    salvo_into(stream, launched, pair.attack[k], pair.ship_f[other, :n], pair.fleet[other],
+               scratch.states[other, :n], scratch.tallies[other], scratch.work)  # fmt: skip
 
 
-@njit(cache=True)
+@njit(**HOT, inline="always")
 def _record(pair, scratch, out):
     """Per side, the :data:`SIDE_METRICS` (−1 where a count does not apply) into ``out``."""
     for k in range(2):
@@ -213,15 +220,16 @@ def _record(pair, scratch, out):
         out[k, M_INTERCEPTORS_LEFT] = interceptors_left if any_inventory else -1
 
 
-@njit(cache=True)
+@njit(**HOT)
 def _replicate(key, rep, pair, scratch, rounds, first, out):
     """One exchange (``first`` −1 for simultaneous fire, else the side firing first);
     writes its counts into ``out`` (2, metrics) and returns the rounds fought."""
     scratch.tallies[:] = 0
     scratch.fired[:] = 0
+    stream = scratch.stream
     for k in range(2):
         n = pair.ships[k]
-        stream = new_stream(key, rep, k, _FIRST)
+        seed_stream(stream, key, rep, k, _FIRST)
         new_fleet_state(stream, pair.ship_f[k, :n], pair.ship_i[k, :n], scratch.states[k, :n])
     states = scratch.states
     fought = 0
@@ -233,31 +241,106 @@ def _replicate(key, rep, pair, scratch, rounds, first, out):
             break
         fought += 1
         if first < 0:
-            launch0 = _launch(new_stream(key, rep, 2, round_), pair, 0, states[0])
-            launch1 = _launch(new_stream(key, rep, 3, round_), pair, 1, states[1])
+            seed_stream(stream, key, rep, 2, round_)
+            launch0 = _launch(stream, pair, 0, states[0])
+            seed_stream(stream, key, rep, 3, round_)
+            launch1 = _launch(stream, pair, 1, states[1])
             _fire(key, rep, 0, round_, launch0, pair, scratch)
             _fire(key, rep, 1, round_, launch1, pair, scratch)
         else:
             for k in (first, 1 - first):
                 if ships_alive(states[k, : pair.ships[k]]) > 0:
-                    launch = _launch(new_stream(key, rep, 2 + k, round_), pair, k, states[k])
+                    seed_stream(stream, key, rep, 2 + k, round_)
+                    launch = _launch(stream, pair, k, states[k])
                     _fire(key, rep, k, round_, launch, pair, scratch)
     _record(pair, scratch, out)
     return fought
 
 
 @njit(cache=True)
+def _new_scratch(pair):
+    """A chunk's working arrays; the salvo's sized for the most missiles a side can
+    launch in one round (every live ship firing ⌈α⌉)."""
+    most = 0
+    for k in range(2):
+        launched = 0
+        for s in range(pair.ships[k]):
+            launched += int(np.ceil(pair.alpha[k, s]))
+        most = max(most, launched)
+    width = pair.ship_f.shape[1]
+    return Scratch(
+        np.zeros((2, width, 4), dtype=np.int64),
+        np.zeros((2, 9), dtype=np.int64),
+        np.zeros(2, dtype=np.int64),
+        np.zeros(2, dtype=np.uint64),
+        new_salvo_work(most, width),
+    )
+
+
+@njit(**HOT)
+def _rows(key, first_rep, pair, scratch, rounds, first, out, fought):
+    """Replications ``first_rep`` … ``first_rep + len(fought) − 1``: each one's counts
+    into ``out[r]`` (2, metrics) and its rounds fought into ``fought[r]``."""
+    for r in range(fought.shape[0]):
+        fought[r] = _replicate(key, first_rep + r, pair, scratch, rounds, first, out[r])
+
+
+@njit(cache=True)
 def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
     out = np.zeros((reps, 2, len(SIDE_METRICS)), dtype=np.int64)
     fought = np.zeros(reps, dtype=np.int64)
-    scratch = Scratch(
-        np.zeros((2, pair.ship_f.shape[1], 4), dtype=np.int64),
-        np.zeros((2, 9), dtype=np.int64),
-        np.zeros(2, dtype=np.int64),
-    )
-    for r in range(reps):
-        fought[r] = _replicate(key, first_rep + r, pair, scratch, rounds, first, out[r])
+    _rows(key, first_rep, pair, _new_scratch(pair), rounds, first, out, fought)
     return out, fought
+
+
+#: Where a chunk counts: one replication's counts ``row`` (2, metrics), the histograms
+#: ``hist`` (2, metrics, values) and ``fought`` (rounds + 1).
+Counts = namedtuple("Counts", "row hist fought")
+
+
+@njit(**HOT)
+def _count(key, first_rep, reps, pair, scratch, rounds, first, counts):
+    """Replications ``first_rep`` … counted into ``counts``: ``hist[k, m, v]`` += 1 when
+    side ``k``'s metric ``m`` is ``v`` (−1, a metric that does not apply, is not counted),
+    ``fought[n]`` += 1 when ``n`` rounds were fought. Returns how many were counted: fewer
+    than ``reps`` when a value does not fit ``hist``; that replication is left uncounted,
+    its counts in ``counts.row``."""
+    row, hist, fought = counts.row, counts.hist, counts.fought
+    for r in range(reps):
+        rounds_fought = _replicate(key, first_rep + r, pair, scratch, rounds, first, row)
+        for k in range(2):
+            for m in range(row.shape[1]):
+                if row[k, m] >= hist.shape[2]:
+                    return r
+        for k in range(2):
+            for m in range(row.shape[1]):
+                if row[k, m] >= 0:
+                    hist[k, m, row[k, m]] += 1
+        fought[rounds_fought] += 1
+    return reps
+
+
+@njit(cache=True)
+def _exchange_histograms(key, first_rep, reps, pair, rounds, first, hist, fought):
+    """Replications ``first_rep`` … ``first_rep + reps − 1`` counted straight into the
+    histograms ``hist`` and ``fought`` (:class:`Counts`), with no per-replication output.
+    Returns ``hist``, widened when a value did not fit (the replication is run again:
+    its streams fix its counts)."""
+    scratch = _new_scratch(pair)
+    row = np.zeros((2, len(SIDE_METRICS)), dtype=np.int64)
+    done = _count(key, first_rep, reps, pair, scratch, rounds, first, Counts(row, hist, fought))
+    while done < reps:
+        grown = np.zeros((2, hist.shape[1], max(row.max() + 1, 2 * hist.shape[2])), np.int64)
+        # Element by element: a slice assignment compiles numba's shape-error message
+        # formatting, seconds of cold start.
+        for k in range(2):
+            for m in range(hist.shape[1]):
+                for v in range(hist.shape[2]):
+                    grown[k, m, v] = hist[k, m, v]
+        hist = grown
+        done += _count(key, first_rep + done, reps - done, pair, scratch, rounds, first,
+                       Counts(row, hist, fought))  # fmt: skip
+    return hist
 
 
 def _first(order: str, sides: tuple[Side, Side]) -> int:
@@ -338,8 +421,9 @@ def simulate_exchange(
 ) -> ExchangeResult:
     """Run ``replications`` exchanges between two sides, chunk by chunk.
 
-    Memory is bounded by the chunk size: only histograms of the integer counts are kept
-    between chunks. ``progress(n)`` is called after each chunk of ``n`` replications.
+    Memory is bounded by the counts' range: the compiled chunk adds each replication's
+    integer counts to histograms and keeps nothing per replication. ``progress(n)`` is
+    called after each chunk of ``n`` replications.
     """
     if len(sides) != 2:
         raise ValueError("an exchange has exactly two sides")
@@ -349,18 +433,22 @@ def simulate_exchange(
         raise ValueError(f"rounds must be >= 1, got {rounds}")
     if replications < 1:
         raise ValueError(f"replications must be >= 1, got {replications}")
-    _first(order, sides)
-    result = ExchangeResult(sides, replications, seed, rounds, order)
-    result.histograms = {side.name: {} for side in sides}
+    first = _first(order, sides)
+    key, pair = purpose_key(seed, "exchange"), pack_pair(sides)
+    hist = np.zeros((2, len(SIDE_METRICS), 1), dtype=np.int64)
+    fought = np.zeros(rounds + 1, dtype=np.int64)
     for start in range(0, replications, chunk_reps):
         reps = min(chunk_reps, replications - start)
-        counts, fought = exchange_counts(sides, reps, seed, rounds, order, first_rep=start)
-        for name, metrics in counts.items():
-            for metric, values in metrics.items():
-                if values is None:
-                    continue
-                result.histograms[name].setdefault(metric, Histogram()).add(values)
-        result.rounds_fought.add(fought)
+        hist = _exchange_histograms(key, start, reps, pair, rounds, first, hist, fought)
         if progress:
             progress(reps)
+    result = ExchangeResult(sides, replications, seed, rounds, order)
+    # A metric that does not apply to a side (no finite magazine, say) was never counted.
+    for k, side in enumerate(sides):
+        result.histograms[side.name] = {}
+        for m, metric in enumerate(SIDE_METRICS):
+            if hist[k, m].any():
+                result.histograms[side.name][metric] = Histogram()
+                result.histograms[side.name][metric].add_counts(hist[k, m])
+    result.rounds_fought.add_counts(fought)
     return result

@@ -32,12 +32,17 @@ Data layout (arrays, so the kernels compile with numba): a fleet is ``ship_f``
 ``fleet`` (:data:`FLEET_COLUMNS`); its state per replication is ``state``
 (ships × :data:`STATE_COLUMNS`); an attack is ``attack`` (:data:`ATTACK_COLUMNS`); a
 salvo's counts go to ``tally`` (:data:`TALLY_COLUMNS`). Pure: no files, no printing.
+
+Speed: the functions on the per-replication path allocate nothing (callers pass their
+working arrays, :class:`SalvoWork`) and are compiled with :data:`HOT`.
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
+import numba.core.options as _numba_options
 import numpy as np
 from numba import njit
 
@@ -45,6 +50,7 @@ from nansei.streams import uniform
 
 __all__ = [
     "ALLOCATIONS",
+    "HOT",
     "ATTACK_COLUMNS",
     "FLEET_COLUMNS",
     "SHIP_FLOAT_COLUMNS",
@@ -52,12 +58,29 @@ __all__ = [
     "STATE_COLUMNS",
     "TALLY_COLUMNS",
     "UNLIMITED",
+    "SalvoWork",
     "fire_salvo",
     "new_fleet_state",
+    "new_salvo_work",
     "pack_attack",
     "pack_fleet",
+    "salvo_into",
     "ships_alive",
 ]
+
+#: numba options of the per-replication functions (here and in the exchange engine).
+#: ``_nrt=False`` compiles without numba's reference counting, for code that never owns
+#: an array: with it, every array argument of a compiled call is counted on entry and exit
+#: with atomic operations — about 85 per replication of the benchmark exchange
+#: (bench/bench_salvo.py), a quarter of its time — and a kernel that tried to allocate
+#: would not compile, so the flag cannot hide a leak. ``error_model="numpy"`` drops the
+#: zero-division checks (no divisor here can be zero: channels, shots and live ships are
+#: tested first). ``_nrt`` is an internal numba option (``numba.core.options.DefaultOptions``,
+#: numba 0.68): if a numba release drops it, the kernels compile with reference counting
+#: again — slower, same numbers — instead of failing to import.
+HOT = {"cache": True, "error_model": "numpy"}
+if hasattr(_numba_options.DefaultOptions, "_nrt"):
+    HOT["_nrt"] = False
 
 #: Stands for "never runs out" in integer inventories.
 UNLIMITED = 2**40
@@ -87,6 +110,11 @@ TALLY_COLUMNS = ("launched", "flown", "aimed", "intercepted_area", "intercepted_
                  "seduced", "leakers", "hits", "interceptors_used")  # fmt: skip
 T_LAUNCHED, T_FLOWN, T_AIMED, T_AREA, T_POINT, T_SEDUCED, T_LEAKERS, T_HITS, T_USED = range(9)
 
+#: A salvo's working arrays: ``target`` (a ship index per aimed missile), and per ship
+#: ``on_ship`` (missiles still on it), ``live`` (indices of the ships in action) and
+#: ``cumulative`` (running allocation weights). Hot loops allocate one and reuse it.
+SalvoWork = namedtuple("SalvoWork", "target on_ship live cumulative")
+
 
 @njit(cache=True, inline="always")
 def _round_random(stream, value):
@@ -106,7 +134,7 @@ def _bernoulli_sum(stream, n, p):
     return count
 
 
-@njit(cache=True)
+@njit(**HOT)
 def new_fleet_state(stream, ship_f, ship_i, state):
     """Fresh ships: no hits, full magazines and interceptors, staying power drawn
     (a fractional s is ⌊s⌋ or ⌈s⌉ with mean s; a range is a uniform whole number)."""
@@ -134,40 +162,46 @@ def ships_alive(state):
     return alive
 
 
-@njit(cache=True)
-def _allocate(stream, aimed, attack, ship_f, state, on_ship, target):
-    """Fill ``target`` (one ship index per aimed missile) and ``on_ship``; returns the
-    number of missiles that have a target (0 when no ship is in action)."""
+@njit(**HOT, inline="always")
+def _allocate(stream, aimed, attack, ship_f, state, work):
+    """Fill ``work.target`` (one ship index per aimed missile) and ``work.on_ship``;
+    returns the number of missiles that have a target (0 when no ship is in action)."""
     ships = ship_f.shape[0]
-    live = 0
+    on_ship, target, live = work.on_ship, work.target, work.live
+    n_live = 0
     for s in range(ships):
         on_ship[s] = 0
         if state[s, HITS] < state[s, THRESHOLD]:
-            live += 1
-    if live == 0 or aimed == 0:
+            live[n_live] = s
+            n_live += 1
+    if n_live == 0 or aimed == 0:
         return 0
-    if attack[ALLOCATION] == 2:  # concentrated
+    mode = attack[ALLOCATION]
+    if mode == 2:  # concentrated
         placed = 0
-        for s in range(ships):
-            if state[s, HITS] < state[s, THRESHOLD]:
-                need = min(state[s, THRESHOLD] - state[s, HITS], aimed - placed)
-                for _ in range(need):
-                    target[placed] = s
-                    placed += 1
-        turn = 0
-        while placed < aimed:
-            s = turn % ships
-            turn += 1
-            if state[s, HITS] < state[s, THRESHOLD]:
+        for j in range(n_live):
+            s = live[j]
+            need = min(state[s, THRESHOLD] - state[s, HITS], aimed - placed)
+            for _ in range(need):
                 target[placed] = s
                 placed += 1
+        turn = 0
+        while placed < aimed:
+            target[placed] = live[turn % n_live]
+            turn += 1
+            placed += 1
+    elif mode == 0:
+        # Equal weights: the live ship of rank ⌊u·live⌋ (the cumulative search below gives
+        # the same ship for the same u; this skips the search and its mispredicted branch).
+        for m in range(aimed):
+            target[m] = live[min(int(uniform(stream) * n_live), n_live - 1)]
     else:
-        # Cumulative weights of the live ships, then one uniform per missile.
-        cumulative = np.empty(ships)
+        # Cumulative values of the live ships, then one uniform per missile.
+        cumulative = work.cumulative
         total = 0.0
         for s in range(ships):
             if state[s, HITS] < state[s, THRESHOLD]:
-                total += ship_f[s, VALUE] if attack[ALLOCATION] == 1 else 1.0
+                total += ship_f[s, VALUE]
             cumulative[s] = total
         if total <= 0.0:
             return 0
@@ -186,7 +220,7 @@ def _allocate(stream, aimed, attack, ship_f, state, on_ship, target):
     return aimed
 
 
-@njit(cache=True)
+@njit(**HOT, inline="always")
 def _area_kills(stream, incoming, ship_f, fleet, state, tally):
     """Missiles the pooled area layer kills; draws down the interceptors.
 
@@ -237,15 +271,32 @@ def _area_kills(stream, incoming, ship_f, fleet, state, tally):
 
 
 @njit(cache=True)
+def new_salvo_work(missiles, ships):
+    """Working arrays for salvos of up to ``missiles`` missiles at up to ``ships`` ships
+    (the integer ones cut from one allocation: :func:`fire_salvo` makes one per call)."""
+    m, s = max(missiles, 1), max(ships, 1)
+    ints = np.zeros(m + 2 * s, dtype=np.int64)
+    return SalvoWork(ints[:m], ints[m : m + s], ints[m + s :], np.zeros(s, dtype=np.float64))
+
+
+@njit(cache=True)
 def fire_salvo(stream, launched, attack, ship_f, fleet, state, tally):
     """One salvo of ``launched`` missiles at a fleet; updates ``state`` and adds the
-    salvo's counts to ``tally``. Returns the hits scored."""
+    salvo's counts to ``tally``. Returns the hits scored. Allocates its working arrays;
+    a loop firing many salvos keeps one :class:`SalvoWork` and calls :func:`salvo_into`."""
+    work = new_salvo_work(launched, ship_f.shape[0])
+    return salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work)
+
+
+@njit(**HOT)
+def salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work):
+    """:func:`fire_salvo` with the caller's working arrays (``work.target`` holds at
+    least ``launched`` entries, the others one per ship); the same draws, the same result."""
     ships = ship_f.shape[0]
+    on_ship, target = work.on_ship, work.target
     flown = _bernoulli_sum(stream, launched, attack[RELIABILITY])
     aimed = _bernoulli_sum(stream, flown, attack[SCOUTING])
-    target = np.empty(max(aimed, 1), dtype=np.int64)
-    on_ship = np.zeros(ships, dtype=np.int64)
-    incoming = _allocate(stream, aimed, attack, ship_f, state, on_ship, target)
+    incoming = _allocate(stream, aimed, attack, ship_f, state, work)
 
     area_killed = 0
     if fleet[HAS_AREA] > 0 and incoming > 0:

@@ -37,13 +37,16 @@ from nansei.combat.forces import (
 )
 from nansei.io import InputError, parse_yaml, read_input
 from nansei.problems import (
+    MAX_REPLICATIONS,
+    MAX_SEED,
     Problem,
+    ScenarioError,
     StrictModel,
     did_you_mean,
+    probability,
     problems_from_validation,
     unknown,
 )
-from nansei.scenario import MAX_REPLICATIONS, MAX_SEED, ScenarioError, probability
 
 __all__ = [
     "MODELS",

@@ -6,7 +6,8 @@ writes files, except the land cache in the user cache directory.
 
 Names are imported from their submodule on first use, so a point query
 (``from nansei.geo import inverse``) loads pyproj and numpy only, not shapely, the
-catalog or the coastline code.
+catalog or the coastline code; ``point_inverse`` and ``ReachIndex`` point queries load
+neither numpy nor pyproj.
 """
 
 from __future__ import annotations
@@ -18,16 +19,11 @@ from typing import TYPE_CHECKING, Any
 _HOMES = {
     "nansei.geo.coverage": (
         "DEPTH_LEVELS",
-        "RANGE_CASES",
         "Coverage",
-        "ReachIndex",
-        "UnitReach",
         "compute_coverage",
         "compute_coverages",
         "coverage_record",
         "depth_regions",
-        "posture_units",
-        "reach_record",
         "sea_area_within_km2",
     ),
     "nansei.geo.geodesy": (
@@ -42,7 +38,9 @@ _HOMES = {
         "polyline_track",
         "range_disc",
     ),
+    "nansei.geo.karney": ("point_inverse",),
     "nansei.geo.land": ("DEFAULT_REGION", "Land", "LandDataError", "Region", "load_land"),
+    "nansei.geo.reach": ("RANGE_CASES", "ReachIndex", "UnitReach", "posture_units", "reach_record"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -69,6 +67,7 @@ __all__ = [
     "geodesic_track",
     "inverse",
     "load_land",
+    "point_inverse",
     "polyline_track",
     "posture_units",
     "range_disc",
@@ -93,16 +92,11 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from nansei.geo.coverage import (
         DEPTH_LEVELS,
-        RANGE_CASES,
         Coverage,
-        ReachIndex,
-        UnitReach,
         compute_coverage,
         compute_coverages,
         coverage_record,
         depth_regions,
-        posture_units,
-        reach_record,
         sea_area_within_km2,
     )
     from nansei.geo.geodesy import (
@@ -117,4 +111,6 @@ if TYPE_CHECKING:
         polyline_track,
         range_disc,
     )
+    from nansei.geo.karney import point_inverse
     from nansei.geo.land import DEFAULT_REGION, Land, LandDataError, Region, load_land
+    from nansei.geo.reach import RANGE_CASES, ReachIndex, UnitReach, posture_units, reach_record

@@ -15,8 +15,9 @@ Method (docs/model.md §2):
 * Gates: the geodesic polyline is sampled every ``GATE_SPACING_KM`` and, within each
   step, the point where a unit's range is crossed is found by linear interpolation of
   (distance − range); the covered length is exact to well under 10 m.
-* Point queries (:class:`ReachIndex`) are a vectorised geodesic inverse from the
-  point to every unit and a comparison with range — no polygon test.
+* Which units reach a point, and the units' positions and ranges, are
+  :mod:`nansei.geo.reach` (:class:`~nansei.geo.reach.ReachIndex`): a vectorised
+  geodesic inverse from the point to every unit and a comparison with range.
 """
 
 from __future__ import annotations
@@ -30,19 +31,14 @@ import shapely
 from shapely import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from nansei.catalog import SITE_SIDES, Catalog, Gate, UnknownIdError
+from nansei.catalog import SITE_SIDES, Catalog, Gate
 from nansei.geo.geodesy import (
-    WGS84,
-    check_latlon,
     geodesic_area_km2,
     polyline_track,
     range_disc,
 )
 from nansei.geo.land import DEFAULT_REGION, Land, Region, load_land, source_line
-from nansei.posture import resolve_posture
-
-#: Which end of a range parameter's [low, high] to use.
-RANGE_CASES = ("value", "low", "high")
+from nansei.geo.reach import ReachIndex, UnitReach, posture_units
 
 #: Vertices of each range disc (docs/model.md §2 asks for ≥ 360).
 DISC_VERTICES = 720
@@ -52,136 +48,6 @@ GATE_SPACING_KM = 1.0
 
 #: Depth levels reported: areas reached by ≥ 1, ≥ 2 and ≥ 3 units.
 DEPTH_LEVELS = (1, 2, 3)
-
-
-@dataclass(frozen=True)
-class UnitReach:
-    """One posture unit placed at its site with the range of its system (km)."""
-
-    id: str
-    system: str
-    system_name: str
-    site: str
-    site_name: str
-    lat: float
-    lon: float
-    range_km: float
-    platform: str
-
-
-def posture_units(catalog: Catalog, year: int | str, range_case: str = "value") -> list[UnitReach]:
-    """The units of a posture year with positions and ranges (``range_case``: value/low/high).
-
-    Raises :class:`~nansei.catalog.UnknownIdError` for an unknown year or range case.
-    """
-    if range_case not in RANGE_CASES:
-        raise UnknownIdError("range case", range_case, list(RANGE_CASES))
-    units = []
-    for unit in resolve_posture(catalog, year):
-        range_km = {"value": unit.range_km, "low": unit.range_low_km, "high": unit.range_high_km}
-        units.append(
-            UnitReach(
-                id=unit.id,
-                system=unit.system,
-                system_name=unit.system_name,
-                site=unit.site,
-                site_name=unit.site_name,
-                lat=unit.lat,
-                lon=unit.lon,
-                range_km=float(range_km[range_case]),
-                platform=unit.platform,
-            )
-        )
-    return units
-
-
-class ReachIndex:
-    """Answers "which units reach this point?" for one posture, in microseconds.
-
-    Set-up stores each unit's position and range as arrays; a query is one vectorised
-    geodesic inverse (Karney 2013 via PROJ) from the point to every unit, compared
-    with range. ``margin_km`` = range − distance (≥ 0 for a unit that reaches).
-    """
-
-    def __init__(
-        self, units: Sequence[UnitReach], year: int | None = None, range_case: str = "value"
-    ):
-        self.units = tuple(units)
-        self.year = year
-        self.range_case = range_case
-        self.lats = np.array([u.lat for u in self.units], dtype=float)
-        self.lons = np.array([u.lon for u in self.units], dtype=float)
-        self.ranges_km = np.array([u.range_km for u in self.units], dtype=float)
-        # Reused query buffers: pyproj wants equal-length arrays for both ends.
-        self._query_lats = np.empty(len(self.units))
-        self._query_lons = np.empty(len(self.units))
-
-    @classmethod
-    def for_posture(
-        cls, catalog: Catalog, year: int | str, range_case: str = "value"
-    ) -> ReachIndex:
-        units = posture_units(catalog, year, range_case)
-        return cls(units, year=catalog.posture(year).year, range_case=range_case)
-
-    def distances_km(self, lat: float, lon: float) -> np.ndarray:
-        """Geodesic distance from (lat, lon) to every unit, km (unit order)."""
-        check_latlon(lat, lon)
-        if not self.units:
-            return np.empty(0)
-        self._query_lats.fill(lat)
-        self._query_lons.fill(lon)
-        _az, _back, metres = WGS84.inv(self._query_lons, self._query_lats, self.lons, self.lats)
-        return np.asarray(metres) / 1000.0
-
-    def reach(self, lat: float, lon: float) -> list[dict[str, Any]]:
-        """The units reaching (lat, lon), most margin first: unit, system, site, km figures."""
-        distances = self.distances_km(lat, lon)
-        margins = self.ranges_km - distances
-        order = np.argsort(-margins, kind="stable")
-        return [
-            {
-                "unit": self.units[i].id,
-                "system": self.units[i].system,
-                "site": self.units[i].site,
-                "distance_km": round(float(distances[i]), 3),
-                "margin_km": round(float(margins[i]), 3),
-            }
-            for i in order
-            if margins[i] >= 0.0
-        ]
-
-    def slack_km(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-        """distance − range for every (point, unit), km; shape (n_points, n_units).
-
-        Negative where the unit reaches the point.
-        """
-        lats = np.asarray(lats, dtype=float).ravel()
-        lons = np.asarray(lons, dtype=float).ravel()
-        n_points, n_units = lats.size, len(self.units)
-        if n_units == 0 or n_points == 0:
-            return np.empty((n_points, n_units))
-        _az, _back, metres = WGS84.inv(
-            np.repeat(lons, n_units),
-            np.repeat(lats, n_units),
-            np.tile(self.lons, n_points),
-            np.tile(self.lats, n_points),
-        )
-        return np.asarray(metres).reshape(n_points, n_units) / 1000.0 - self.ranges_km
-
-    def counts(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-        """How many units reach each point (vectorised over points)."""
-        return (self.slack_km(lats, lons) <= 0.0).sum(axis=1)
-
-
-def reach_record(index: ReachIndex, lat: float, lon: float) -> dict[str, Any]:
-    """Contract of ``nansei reach LAT LON --year Y --json``."""
-    return {
-        "lat": lat,
-        "lon": lon,
-        "year": index.year,
-        "range_case": index.range_case,
-        "reached_by": index.reach(lat, lon),
-    }
 
 
 # -- gates ----------------------------------------------------------------------

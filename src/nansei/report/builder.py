@@ -145,7 +145,7 @@ class ReportInputs:
 
     catalog: Catalog
     run: RunData | None
-    scenario: Any | None = None  # nansei.scenario.Scenario
+    scenario: Any | None = None  # nansei.campaign.scenario.Scenario
     scenario_source: str = ""
     sensitivity: list[dict[str, Any]] = field(default_factory=list)
     reach_years: list[int] = field(default_factory=list)

@@ -15,13 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from nansei.problems import NanseiError
+
 SUMMARY_FILE = "summary.json"
 REPLICATIONS_FILE = "replications.parquet"
 SCENARIO_FILE = "scenario.yaml"
 SENSITIVITY_GLOB = "sensitivity*.json"
 
 
-class ReportInputError(ValueError):
+class ReportInputError(NanseiError, ValueError):
     """An input the report cannot use; the message names it and what is expected."""
 
 

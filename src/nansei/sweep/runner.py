@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -59,7 +60,9 @@ def task_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]
         threads_per_worker=1,
         processes=True,
         dashboard_address=":0",  # any free port: never clash with another cluster
-        silence_logs=logging.ERROR,
+        # A worker that loses its scheduler at shutdown (a loaded machine, Ctrl-C) logs
+        # a traceback at ERROR; a task's own error still reaches us through its future.
+        silence_logs=logging.CRITICAL,
     )
     try:
         with Client(cluster) as client:
@@ -93,7 +96,12 @@ def run_tasks(
     from dask.distributed import as_completed
 
     # pure=False: two equal tasks are still two tasks (Dask would otherwise merge them).
-    futures = client.map(function, tasks, pure=False)
+    # Each task carries its scenario and catalog (~80 kB), so a study of a few hundred
+    # tasks is a graph of tens of MB: Dask's advice to scatter it is about far larger
+    # data, and the warning would only reach the terminal.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        futures = client.map(function, tasks, pure=False)
     index = {future.key: i for i, future in enumerate(futures)}
     results: list[Any] = [None] * len(tasks)
     try:

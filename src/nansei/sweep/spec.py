@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from nansei.campaign.scenario import Scenario
 from nansei.campaign.setup import CampaignSetup, build_setup
 from nansei.catalog import Catalog
-from nansei.scenario import Scenario
+from nansei.problems import NanseiError, StrictModel, problems_from_validation
 from nansei.uncertainty.sampling import (
     SCENARIO_PREFIX,
     Factor,
@@ -58,21 +59,19 @@ __all__ = [
 MAX_TASKS = 100_000
 
 
-class SweepError(ValueError):
-    """A sweep file that cannot run; the message names the field (one line)."""
+class SweepError(NanseiError, ValueError):
+    """A sweep file that cannot run; each problem names its field (one line each)."""
 
 
-class Sample(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Sample(StrictModel):
     method: Literal["sobol", "lhs"]
     n: int = Field(ge=1, le=1_000_000)
     params: list[str] | None = None
 
 
-class SweepSpec(BaseModel):
+class SweepSpec(StrictModel):
     """The sweep file's fields (see the module doc)."""
 
-    model_config = ConfigDict(extra="forbid")
     scenario: str
     years: list[int] | None = Field(default=None, min_length=1)
     replications: int | None = Field(default=None, ge=1)
@@ -97,9 +96,7 @@ def parse_spec(document: Any) -> SweepSpec:
     try:
         return SweepSpec.model_validate(dict(document))
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "sweep"
-        raise SweepError(f"{where}: {first['msg']}") from None
+        raise SweepError(problems_from_validation(error)) from None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ afresh over whatever directory it is given, so a moved store still answers queri
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ import pyarrow.parquet as pq
 
 from nansei.campaign.engine import COLUMNS
 from nansei.io import write_file
+from nansei.problems import NanseiError
 from nansei.results import write_json, write_parquet
 from nansei.stats import BAND_PERCENTILES, percentiles, summarize
 from nansei.sweep.tasks import CampaignPoint, run_point
@@ -56,7 +56,7 @@ SWEEP_FILE = "sweep.yaml"
 STATISTICS = ("mean", "ci95_low", "ci95_high", "p05", "p50", "p95")
 
 
-class StoreError(ValueError):
+class StoreError(NanseiError, ValueError):
     """A directory that is not (or not this) sweep store; one line for the CLI."""
 
 
@@ -172,17 +172,12 @@ def write_database(directory: Path) -> Path:
     :func:`connect`, which builds the views afresh)."""
     import duckdb
 
-    target = directory / DATABASE
-    tmp = directory / f".{DATABASE}.{os.getpid()}.tmp"
-    tmp.unlink(missing_ok=True)
-    try:
+    def build(tmp: Path) -> None:
+        tmp.unlink()  # DuckDB makes its own file; an empty one is not a database
         with duckdb.connect(str(tmp)) as connection:
             _views(connection, directory)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+
+    return write_file(directory / DATABASE, build)
 
 
 def connect(directory: Path):

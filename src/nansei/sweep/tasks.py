@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nansei.campaign.engine import run_replications
+from nansei.campaign.scenario import Scenario
 from nansei.campaign.setup import CampaignSetup, build_setup
 from nansei.catalog import Catalog
-from nansei.scenario import Scenario
 from nansei.uncertainty.sampling import Factor, apply_factors
 
 __all__ = ["CampaignModel", "CampaignPoint", "point_setup", "run_point"]

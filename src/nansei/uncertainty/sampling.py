@@ -21,20 +21,26 @@ Pure: no files, no printing.
 
 from __future__ import annotations
 
-import difflib
 import math
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 from scipy import stats
 
+from nansei.campaign.scenario import Scenario
 from nansei.campaign.setup import CampaignSetup
 from nansei.catalog import Catalog
-from nansei.problems import Problem
-from nansei.scenario import Scenario, ScenarioError
+from nansei.problems import (
+    NanseiError,
+    Problem,
+    ScenarioError,
+    did_you_mean,
+    problems_from_validation,
+)
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -54,8 +60,8 @@ DISTRIBUTIONS = ("triangular", "uniform", "pert")
 SCENARIO_PREFIX = "scenario."
 
 
-class FactorError(ValueError):
-    """A factor that cannot be studied: unknown id or path, bad range. One line."""
+class FactorError(NanseiError, ValueError):
+    """A factor that cannot be studied: unknown id or path, bad range. One line each."""
 
 
 @dataclass(frozen=True)
@@ -106,16 +112,11 @@ class Factor:
         }
 
 
-def _close(wanted: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(wanted, list(known), n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(close)}?" if close else ""
-
-
 def catalog_factor(catalog: Catalog, param_id: str, low=None, high=None) -> Factor:
     """A catalog parameter as a factor (optionally on a narrower ``[low, high]``)."""
     ids = catalog.param_ids()
     if param_id not in ids:
-        raise FactorError(f"{param_id}: unknown catalog parameter{_close(param_id, ids)}")
+        raise FactorError(f"{param_id}: unknown catalog parameter{did_you_mean(param_id, ids)}")
     param = catalog.param(param_id)
     lo = param.low if low is None else float(low)
     hi = param.high if high is None else float(high)
@@ -147,7 +148,7 @@ def _scenario_leaf(scenario: Scenario, path: str) -> Any:
             known = [f"{'.'.join(walked + [k])}" for k in node] if isinstance(node, Mapping) else []
             raise FactorError(
                 f"{SCENARIO_PREFIX}{path}: the scenario has no field {part!r}"
-                f"{_close('.'.join(walked + [part]), known)}"
+                f"{did_you_mean('.'.join(walked + [part]), known)}"
             )
         walked.append(part)
     return node
@@ -220,10 +221,8 @@ def apply_factors(scenario: Scenario, values: Mapping[str, float]) -> tuple[Scen
         _set_leaf(data, parts, int(round(value)) if isinstance(current, int) else float(value))
     try:
         return type(scenario).model_validate(data), overrides
-    except ValueError as error:
-        first = error.errors()[0] if hasattr(error, "errors") else {"msg": str(error)}
-        keys = ", ".join(decisions)
-        raise FactorError(f"{keys}: {first['msg']}") from None
+    except ValidationError as error:
+        raise FactorError(problems_from_validation(error, prefix="scenario")) from None
 
 
 def default_factors(setup: CampaignSetup, catalog: Catalog) -> list[Factor]:
@@ -250,7 +249,7 @@ def check_read(factors: Sequence[Factor], setups: Sequence[CampaignSetup], sourc
     problems = [
         Problem.at(
             factor.id,
-            f"not read by this run{_close(factor.id, read)} (only parameters "
+            f"not read by this run{did_you_mean(factor.id, read)} (only parameters "
             "the run reads can move its answer)",
         )
         for factor in factors

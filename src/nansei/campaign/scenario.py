@@ -28,11 +28,14 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, mo
 from nansei.catalog import Catalog, CatalogError, UnknownIdError
 from nansei.io import InputError, parse_yaml, read_input
 from nansei.problems import (
-    NanseiError,
+    MAX_REPLICATIONS,
+    MAX_SEED,
     Pair,
     Problem,
+    ScenarioError,
     StrictModel,
     did_you_mean,
+    probability,
     problems_from_validation,
     unknown,
 )
@@ -61,18 +64,8 @@ __all__ = [
 # -- problems and bounds -------------------------------------------------------------
 
 
-class ScenarioError(NanseiError, ValueError):
-    """A scenario did not load or validate; ``problems`` lists each field path and why."""
-
-    what = "scenario"
-
-    def __init__(self, source: str, problems: list[Problem]):
-        super().__init__(problems, source)
-
-
 #: Bounds on what a scenario may ask for; docs/limits.md says why each is that number.
-MAX_REPLICATIONS = 10_000_000
-MAX_SEED = 2**63 - 1
+#: MAX_REPLICATIONS and MAX_SEED are shared with salvo files (nansei.problems).
 MAX_SHIPS_PER_CLASS = 100
 MAX_SHIPS_PER_GROUP = 200
 MAX_GROUPS = 50
@@ -90,13 +83,6 @@ MAX_DAYS = 365.0
 
 
 # -- field types -----------------------------------------------------------------------
-
-
-def probability(value: float) -> float:
-    """A pydantic check: ``value`` must lie in [0, 1]."""
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"must be a probability in [0, 1], got {value:g}")
-    return value
 
 
 Probability = Annotated[float, AfterValidator(probability)]
