@@ -46,7 +46,14 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from nansei.combat.kernels import HITS, THRESHOLD, fire_salvo, new_fleet_state, ships_alive
+from nansei.combat.kernels import (
+    HITS,
+    HOT,
+    THRESHOLD,
+    fire_salvo,
+    new_fleet_state,
+    ships_alive,
+)
 from nansei.streams import exponential, new_stream, normal, poisson, uniform
 
 #: Kernels only other kernels call: no Python entry point (half the code numba would
@@ -54,13 +61,14 @@ from nansei.streams import exponential, new_stream, normal, poisson, uniform
 internal = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 #: Internal kernels that never own an array (they read and write their arguments in place
-#: and return numbers): compiled without numba's reference counting (``_nrt=False``, as the
-#: salvo kernels). With it on, every array of every table passed to a compiled call is
-#: counted on entry and on exit with atomic operations — a quarter of the campaign's time
-#: before (bench/bench_campaign.py). A kernel that allocated an array would not compile;
-#: it must not call one that does either: linked into it, the callee's arrays were never
-#: freed (``_fire`` → ``exposure``'s stream, once per firing; a test counts them).
-borrowing = njit(cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+#: and return numbers): compiled with the salvo kernels' options
+#: (:data:`nansei.combat.kernels.HOT`), without numba's reference counting. With it, every
+#: array of every table passed to a compiled call is counted on entry and on exit with
+#: atomic operations — about a third of the campaign kernels' time in a profile. A kernel
+#: that allocated an array would not compile; it must not call one that does either:
+#: linked into it, the callee's arrays were never freed (``_fire`` → ``exposure``'s
+#: stream, once per firing; a test counts them).
+borrowing = njit(**HOT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 #: The units that take part (reach a track), as arrays over units u.
 UnitTable = namedtuple(
