@@ -49,7 +49,7 @@ _OLD_ENGINE = """
 import json, time
 from nansei.campaign import run_campaign
 from nansei.catalog import default_catalog
-from nansei.campaign.scenario import load_scenario
+from nansei.scenario import load_scenario  # where it was at BASELINE
 catalog, scenario = default_catalog(), load_scenario({scenario!r})
 run_campaign(scenario, catalog, year={year}, replications=200)
 times, cpu = [], []
