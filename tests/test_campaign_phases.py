@@ -41,9 +41,10 @@ def test_cues_are_poisson_in_time_in_reach(coordination):
             )
         per_group[k] = setup.cue_rate_per_h * hours
     counts, expected = [], []
+    stream = np.empty(2, dtype=np.uint64)  # scratch, re-seeded per group and unit
     for rep in range(4000):
         groups = arrivals(keys, rep, threat, setup.days)
-        times, which, _ = cueing(keys, rep, threat, groups, units, rules)
+        times, which, _ = cueing(keys, rep, threat, groups, units, rules, stream)
         assert np.all(np.diff(times) >= 0)
         for g in range(groups.kind.size):
             counts.append(int(np.sum(which == g)))

@@ -19,6 +19,7 @@ from nansei.campaign.phases import (
     ACTIVE,
     ADAPT_FACTOR,
     ALL_OUT,
+    ASBM_PER_STRIKE,
     DAYS,
     DISPERSAL,
     DISPERSAL_MEAN,
@@ -37,7 +38,8 @@ from nansei.campaign.phases import (
     WAVE_INTERVAL,
     acquisition,
     adapt,
-    arrivals,
+    arrival_counts,
+    arrivals_into,
     borrowing,
     can_fire,
     complete_reloads,
@@ -45,10 +47,11 @@ from nansei.campaign.phases import (
     doctrine,
     exposure,
     in_range,
-    internal,
     lost_launcher,
     new_blue,
+    new_groups,
     out_of_action,
+    reset_blue,
     salvo,
     salvo_size,
     search,
@@ -58,8 +61,15 @@ from nansei.campaign.phases import (
     strike_wave,
     time_order,
 )
-from nansei.combat.kernels import HITS, INVENTORY, SCOUTING, THRESHOLD, UNLIMITED
-from nansei.streams import exponential, new_stream
+from nansei.combat.kernels import (
+    HITS,
+    INVENTORY,
+    SCOUTING,
+    THRESHOLD,
+    UNLIMITED,
+    new_salvo_work,
+)
+from nansei.streams import exponential, seed_stream
 
 #: The per-replication columns, in the kernel's order.
 COLUMNS = (
@@ -121,11 +131,11 @@ def _acquired(threat, groups, g, t_h, rules, shooters, wanted):
     return weighted, total
 
 
-@internal
-def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts):
+@borrowing
+def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts, stream):
     """Unit ``u`` has fired ``missiles``: exposure, then reloads for emptied launchers."""
     counts[0] += missiles
-    counts[1] += exposure(keys, rep, units, blue, u, missiles, t_h, rules)
+    counts[1] += exposure(keys, rep, units, blue, u, missiles, t_h, rules, stream)
     start_reloads(units, blue, u, t_h, rules[RELOAD_H])
 
 
@@ -138,31 +148,58 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     linked in, so a separate per-replication kernel cost a second optimisation of the
     whole campaign on every cold start (about 2.7 s of 23 s of compilation)."""
     out = np.zeros((reps, len(COLUMNS)), dtype=np.float64)
-    attack = np.empty(units.attack.shape[1])  # a salvo's attack factors
+    # Working arrays of the whole chunk, reset per replication (allocation per
+    # replication was a large part of its time): a salvo's attack factors, scratch
+    # streams (re-seeded in place for every purpose and thing), the salvo kernel's
+    # working arrays, the groups' room, the blue force and red's per-site state.
+    attack = np.empty(units.attack.shape[1])
+    stream = np.empty(2, dtype=np.uint64)
+    times = np.empty(2, dtype=np.uint64)
+    unit_count = units.launchers.size
+    most = max(np.int64(rules[WARHEADS]), np.int64(rules[ASBM_PER_STRIKE]))
+    for u in range(unit_count):  # no salvo exceeds every loaded missile of the units
+        most += units.launchers[u] * units.load[u]
+    work = new_salvo_work(most, max(threat.ship_f.shape[1], 1))
+    kind_counts = np.zeros(threat.rate_per_day.size, dtype=np.int64)
+    room = new_groups(16, threat.ship_f.shape[1])
+    blue = new_blue(units)
+    sites = red.site_f.shape[0]
+    dispersed = np.zeros(blue.alive.shape, dtype=np.bool_)
+    site_state = np.zeros((sites, 4), dtype=np.int64)
+    pac_state = np.zeros((sites, 4), dtype=np.int64)
+    closed = np.zeros(sites, dtype=np.bool_)
+    cf_lost = np.zeros(6, dtype=np.int64)
+    shooters = np.zeros(unit_count, dtype=np.bool_)
+    counts = np.zeros(2, dtype=np.int64)  # missiles fired, launchers lost firing
+    tally = np.zeros(_TALLY_SIZE, dtype=np.int64)
+    wanted = np.zeros(unit_count, dtype=np.int64)
     for r in range(reps):
         rep = first_rep + r
         row = out[r]
-        unit_count = units.launchers.size
         reserve = int(rules[RESERVE])
         active = rules[ACTIVE] > 0
-        groups = arrivals(keys, rep, threat, rules[DAYS])
-        blue = new_blue(units)
-        search(keys, rep, units, blue, rules[HIDDEN_HAZARD])
-        cue_h, cue_group, cue_unit = cueing(keys, rep, threat, groups, units, rules)
+        total = arrival_counts(keys, rep, threat, rules[DAYS], stream, kind_counts)
+        if total > room.kind.size:
+            room = new_groups(max(total, 2 * room.kind.size), threat.ship_f.shape[1])
+        groups = arrivals_into(
+            keys, rep, threat, rules[DAYS], kind_counts, total, room, stream, times
+        )
+        reset_blue(units, blue)
+        search(keys, rep, units, blue, rules[HIDDEN_HAZARD], stream)
+        cue_h, cue_group, cue_unit = cueing(keys, rep, threat, groups, units, rules, stream)
 
         # Active red: who dispersed in the warning time; the sites' state; the waves.
-        sites = red.site_f.shape[0]
-        dispersed = np.zeros(blue.alive.shape, dtype=np.bool_)
-        site_state = np.zeros((sites, 4), dtype=np.int64)
-        pac_state = np.zeros((sites, 4), dtype=np.int64)
-        closed = np.zeros(sites, dtype=np.bool_)
         red_left = np.int64(rules[RED_INVENTORY]) if active else np.int64(0)
         per_site = np.int64(rules[WARHEADS])
         if active:
+            dispersed[:] = False
+            site_state[:] = 0
+            pac_state[:] = 0
+            closed[:] = False
             for u in range(unit_count):
                 for slot in range(units.launchers[u]):
                     if units.truck[u]:
-                        stream = new_stream(keys[DISPERSAL], rep, u, slot)
+                        seed_stream(stream, keys[DISPERSAL], rep, u, slot)
                         dispersed[u, slot] = (
                             exponential(stream) * rules[DISPERSAL_MEAN] < rules[WARNING_H]
                         )
@@ -175,7 +212,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
                 pac_state[s, 3] = UNLIMITED
         red_start = red_left
         # launchers, depot missiles, ships, intercepted, ships lost at sea, anti-ship missiles
-        cf_lost = np.zeros(6, dtype=np.int64)
+        cf_lost[:] = 0
         # Ships at sea (active red with stations): when red next finds each, its state.
         hunt_h = math.inf
         if active and rules[SHIP_DETECTION] > 0.0:
@@ -190,7 +227,6 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
             strikes = np.empty((0, 1), dtype=np.int64)
         wave = np.int64(0)
         wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
-        shooters = np.zeros(unit_count, dtype=np.bool_)
         adapting = rules[ADAPT_FACTOR] < 1.0
         out_h = np.full(groups.kind.size, np.inf)  # when each group was put out of action
         decided = np.zeros(groups.kind.size, dtype=np.bool_)
@@ -204,9 +240,9 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         ):
             found_count += 1
 
-        counts = np.zeros(2, dtype=np.int64)  # missiles fired, launchers lost firing
-        tally = np.zeros(_TALLY_SIZE, dtype=np.int64)
-        wanted = np.zeros(unit_count, dtype=np.int64)
+        counts[:] = 0
+        tally[:] = 0
+        wanted[:] = 0
         salvos = 0
         lost_hidden = 0
         exhausted_h = math.nan
@@ -262,7 +298,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
                 shooter = cue_unit[next_cue]  # −1: a shared (coordinated) cue
                 next_cue += 1
                 if adapting and not decided[g]:
-                    adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
+                    adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR], stream)
                     decided[g] = True
                 if groups.status[g] != EN_ROUTE:
                     continue
@@ -281,11 +317,11 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
                     size = salvo_size(threat, units, groups, g, u, rules)
                     wanted[u] = doctrine(blue, u, groups, g, rules, size)
                 for system in range(units.attack.shape[0]):
-                    total = np.int64(0)
+                    missiles = np.int64(0)
                     for u in range(unit_count):
                         if units.system[u] == system:
-                            total += wanted[u]
-                    if total == 0:
+                            missiles += wanted[u]
+                    if missiles == 0:
                         continue
                     if groups.status[g] != EN_ROUTE:
                         break
@@ -305,13 +341,15 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
                         if active
                         else threat.ship_f[groups.kind[g]]
                     )
-                    salvo(keys, rep, threat, groups, g, total, attack, ship_f, tally)
+                    salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally,
+                          stream, work)  # fmt: skip
                     if groups.status[g] != EN_ROUTE and math.isinf(out_h[g]):
                         out_h[g] = t_h
                     salvos += 1
                     for u in range(unit_count):
                         if shooters[u]:
-                            _fire(keys, rep, units, blue, u, wanted[u], t_h, rules, counts)
+                            _fire(keys, rep, units, blue, u, wanted[u], t_h, rules, counts,
+                                  stream)  # fmt: skip
             if math.isnan(exhausted_h) and unit_count > 0:
                 if _none_can_fire(blue, units, unit_count, reserve):
                     exhausted_h = t_h
@@ -319,7 +357,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         if adapting:  # groups that met no cue: decided now that every loss is known
             for g in range(groups.kind.size):
                 if not decided[g]:
-                    adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR])
+                    adapt(keys, rep, groups, g, out_h, rules[ADAPT_FACTOR], stream)
         arrived = 0
         for g in range(groups.kind.size):
             if groups.status[g] != STAYED:

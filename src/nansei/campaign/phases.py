@@ -52,9 +52,10 @@ from nansei.combat.kernels import (
     THRESHOLD,
     fire_salvo,
     new_fleet_state,
+    salvo_into,
     ships_alive,
 )
-from nansei.streams import exponential, new_stream, normal, poisson, uniform
+from nansei.streams import exponential, new_stream, normal, poisson, seed_stream, uniform
 
 #: Kernels only other kernels call: no Python entry point (half the code numba would
 #: otherwise generate and optimise for a small function on a cold start).
@@ -155,37 +156,71 @@ _SHIP_STRIDE = 2**20
 
 
 @njit(cache=True)
+def new_groups(capacity, ships):
+    """Room for ``capacity`` groups of up to ``ships`` ships: :func:`arrivals` fills a
+    prefix of it each replication, so a chunk allocates its groups once (and again only
+    when a replication brings more groups than ever before)."""
+    return Groups(
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.float64),
+        np.zeros(capacity, dtype=np.int64),
+        np.zeros(capacity, dtype=np.int64),
+        np.zeros((capacity, ships, 4), dtype=np.int64),
+    )
+
+
+@borrowing
+def arrival_counts(keys, rep, threat, days, stream, counts):
+    """Phase 1, the counts: writes each kind's Poisson(rate · days) group count to
+    ``counts`` (drawn from ``stream``, re-seeded per kind); returns their sum."""
+    total = 0
+    for k in range(threat.rate_per_day.size):
+        seed_stream(stream, keys[ARRIVALS], rep, k, _COUNT)
+        counts[k] = poisson(stream, threat.rate_per_day[k] * days)
+        total += counts[k]
+    return total
+
+
+@njit(cache=True)
 def arrivals(keys, rep, threat, days):
-    """Phase 1. Reads the arrival rates and ships; returns the replication's
-    :class:`Groups` (fresh ships, staying power drawn), in kind and draw order."""
-    kinds = threat.rate_per_day.size
-    counts = np.zeros(kinds, dtype=np.int64)
-    for k in range(kinds):
-        counts[k] = poisson(
-            new_stream(keys[ARRIVALS], rep, k, _COUNT), threat.rate_per_day[k] * days
-        )
-    total = counts.sum()
-    kind = np.empty(total, dtype=np.int64)
-    ident = np.empty(total, dtype=np.int64)
-    arrival_h = np.empty(total, dtype=np.float64)
-    state = np.zeros((total, threat.ship_f.shape[1], 4), dtype=np.int64)
+    """Phase 1 in new arrays: the replication's :class:`Groups` (the chunk loop uses
+    :func:`arrival_counts` and :func:`arrivals_into` with arrays it keeps)."""
+    stream = np.empty(2, dtype=np.uint64)
+    times = np.empty(2, dtype=np.uint64)
+    counts = np.zeros(threat.rate_per_day.size, dtype=np.int64)
+    total = arrival_counts(keys, rep, threat, days, stream, counts)
+    room = new_groups(total, threat.ship_f.shape[1])
+    return arrivals_into(keys, rep, threat, days, counts, total, room, stream, times)
+
+
+@njit(cache=True)
+def arrivals_into(keys, rep, threat, days, counts, total, room, stream, times):
+    """Phase 1. Reads the counts of :func:`arrival_counts` and the kinds' ships; returns
+    the replication's :class:`Groups` (fresh ships, staying power drawn), in kind and
+    draw order — views of the first ``total`` rows of ``room`` (a :func:`new_groups`
+    with room for them). ``stream`` and ``times`` are scratch streams."""
+    kind = room.kind[:total]
+    ident = room.ident[:total]
+    arrival_h = room.arrival_h[:total]
+    status = room.status[:total]
+    salvos = room.salvos[:total]
+    state = room.state[:total]
     g = 0
-    for k in range(kinds):
-        times = new_stream(keys[ARRIVALS], rep, k, _TIMES)
+    for k in range(threat.rate_per_day.size):
+        seed_stream(times, keys[ARRIVALS], rep, k, _TIMES)
         ships = threat.ships[k]
         for i in range(counts[k]):
             kind[g] = k
             ident[g] = k * _KIND_STRIDE + i
             arrival_h[g] = uniform(times) * days * 24.0
-            new_fleet_state(
-                new_stream(keys[STAYING], rep, ident[g], _COUNT),
-                threat.ship_f[k, :ships],
-                threat.ship_i[k, :ships],
-                state[g, :ships],
-            )
+            status[g] = EN_ROUTE
+            salvos[g] = 0
+            state[g] = 0
+            seed_stream(stream, keys[STAYING], rep, ident[g], _COUNT)
+            new_fleet_state(stream, threat.ship_f[k, :ships], threat.ship_i[k, :ships],
+                            state[g, :ships])  # fmt: skip
             g += 1
-    status = np.zeros(total, dtype=np.int64)
-    salvos = np.zeros(total, dtype=np.int64)
     return Groups(kind, ident, arrival_h, status, salvos, state)
 
 
@@ -224,11 +259,12 @@ def _cue_times(stream, rate_per_h, windows_h, count, out, filled):
 
 
 @njit(cache=True)
-def cueing(keys, rep, threat, groups, units, rules):
+def cueing(keys, rep, threat, groups, units, rules, stream):
     """Phase 3. Reads the groups, stretches and cue rate; returns the cues as arrays
     ``(time_h, group, unit)`` sorted by time (``unit`` −1: a shared, coordinated cue).
 
-    Two passes over the same streams: count, then fill (no growing lists)."""
+    Two passes over the same streams: count, then fill (no growing lists); ``stream``
+    is scratch, re-seeded per group and source."""
     rate = rules[CUE_RATE]
     coordinated = rules[COORDINATED] > 0
     sources = 1 if coordinated else units.launchers.size
@@ -249,7 +285,7 @@ def cueing(keys, rep, threat, groups, units, rules):
                     for end in range(2):
                         km = stretches[w, end]
                         windows_h[w, end] = groups.arrival_h[g] + km / threat.speed_kmh[k]
-                stream = new_stream(keys[CUEING], rep, groups.ident[g], source + 1)
+                seed_stream(stream, keys[CUEING], rep, groups.ident[g], source + 1)
                 before = filled
                 filled = _cue_times(stream, rate, windows_h, count, time_h, filled)
                 if fill:
@@ -287,14 +323,14 @@ def time_order(times):
     return order
 
 
-@internal
-def search(keys, rep, units, blue, hazard_per_h):
+@borrowing
+def search(keys, rep, units, blue, hazard_per_h, stream):
     """Phase 8, drawn up front. Writes ``blue.found_at_h``: when hidden search finds each
-    truck launcher (inf: never, or not a truck)."""
+    truck launcher (inf: never, or not a truck); ``stream`` is scratch."""
     for u in range(units.launchers.size):
         for slot in range(units.launchers[u]):
             if units.truck[u] and hazard_per_h > 0.0:
-                stream = new_stream(keys[SEARCH], rep, u, slot)
+                seed_stream(stream, keys[SEARCH], rep, u, slot)
                 blue.found_at_h[u, slot] = exponential(stream) / hazard_per_h
 
 
@@ -317,6 +353,21 @@ def new_blue(units):
     depot = units.depot.copy()
     firings = np.zeros(count, dtype=np.int64)
     return Blue(alive, ready, pending, reload_at_h, found_at_h, depot, firings)
+
+
+@borrowing
+def reset_blue(units, blue):
+    """Back to :func:`new_blue`'s start, in place (a chunk keeps one :class:`Blue`)."""
+    for u in range(units.launchers.size):
+        for slot in range(blue.alive.shape[1]):
+            live = slot < units.launchers[u]
+            blue.alive[u, slot] = live
+            blue.ready[u, slot] = units.load[u] if live else 0
+            blue.pending[u, slot] = 0
+            blue.reload_at_h[u, slot] = np.inf
+            blue.found_at_h[u, slot] = np.inf
+        blue.depot[u] = units.depot[u]
+        blue.firings[u] = 0
 
 
 @borrowing
@@ -388,16 +439,20 @@ def out_per_missile(stream, missiles, attack, ship_f, fleet, ship_i, reps):
 
 
 @internal
-def salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally):
+def salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally, stream, work):
     """Phase 5. ``missiles`` with the firing system's ``attack`` factors at group ``g``
     whose ships defend as ``ship_f`` (its kind's, or against this system with active
     red): adjudicated (state updated, counts added to ``tally``); then its status: all
-    ships out, or turned back at ``turn_back_at``."""
+    ships out, or turned back at ``turn_back_at``. ``stream`` is scratch; ``work`` the
+    chunk's salvo working arrays (a salvo larger than they hold allocates its own)."""
     k = groups.kind[g]
     ships = threat.ships[k]
-    stream = new_stream(keys[SALVO], rep, groups.ident[g], groups.salvos[g])
+    seed_stream(stream, keys[SALVO], rep, groups.ident[g], groups.salvos[g])
     state = groups.state[g, :ships]
-    fire_salvo(stream, missiles, attack, ship_f[:ships], threat.fleet[k], state, tally)
+    if missiles <= work.target.size and ships <= work.on_ship.size:
+        salvo_into(stream, missiles, attack, ship_f[:ships], threat.fleet[k], state, tally, work)
+    else:
+        fire_salvo(stream, missiles, attack, ship_f[:ships], threat.fleet[k], state, tally)
     groups.salvos[g] += 1
     out = ships - ships_alive(state)
     if out >= ships:
@@ -406,11 +461,12 @@ def salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally):
         groups.status[g] = TURNED_BACK
 
 
-@internal
-def exposure(keys, rep, units, blue, u, missiles, t_h, rules):
+@borrowing
+def exposure(keys, rep, units, blue, u, missiles, t_h, rules, stream):
     """Phase 6. Unit ``u`` fires ``missiles`` at ``t_h``: draws them from its launchers in
-    order and exposes each launcher that fired; returns the launchers lost."""
-    stream = new_stream(keys[EXPOSURE], rep, u, blue.firings[u])
+    order and exposes each launcher that fired; returns the launchers lost. ``stream``
+    is scratch."""
+    seed_stream(stream, keys[EXPOSURE], rep, u, blue.firings[u])
     blue.firings[u] += 1
     left = missiles
     lost = 0
@@ -474,16 +530,17 @@ def out_of_action(threat, groups, auxiliary):
     return total
 
 
-@internal
-def adapt(keys, rep, groups, g, out_h, factor):
+@borrowing
+def adapt(keys, rep, groups, g, out_h, factor, stream):
     """Red adaptation: group ``g`` sails with ``factor^L``, ``L`` the groups put out of
     action (turned back or all out) before its arrival — the arrival process thinned
-    by a rate multiplier per loss (Lewis–Shedler thinning); otherwise it stays home."""
+    by a rate multiplier per loss (Lewis–Shedler thinning); otherwise it stays home.
+    ``stream`` is scratch."""
     losses = 0
     for other in range(out_h.size):
         if out_h[other] < groups.arrival_h[g]:
             losses += 1
-    stream = new_stream(keys[ADAPTATION], rep, groups.ident[g], np.int64(0))
+    seed_stream(stream, keys[ADAPTATION], rep, groups.ident[g], np.int64(0))
     if uniform(stream) >= factor**losses:
         groups.status[g] = STAYED
 
