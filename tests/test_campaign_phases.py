@@ -103,5 +103,5 @@ def test_a_chunk_frees_every_array_it_allocates(name, counterforce, coordination
         if not counting:
             _nrt_python.memsys_disable_stats()
     allocated, freed = after.alloc - before.alloc, after.free - before.free
-    assert allocated > 300
+    assert allocated > 10  # the counters run (a chunk allocates its working arrays once)
     assert freed == allocated

@@ -43,12 +43,14 @@ from nansei.campaign.phases import (
     borrowing,
     can_fire,
     complete_reloads,
-    cueing,
+    cues_into,
     doctrine,
     exposure,
     in_range,
     lost_launcher,
+    merge_order,
     new_blue,
+    new_cues,
     new_groups,
     out_of_action,
     reset_blue,
@@ -59,7 +61,6 @@ from nansei.campaign.phases import (
     start_reloads,
     strike_ship,
     strike_wave,
-    time_order,
 )
 from nansei.combat.kernels import (
     HITS,
@@ -162,7 +163,24 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     work = new_salvo_work(most, max(threat.ship_f.shape[1], 1))
     kind_counts = np.zeros(threat.rate_per_day.size, dtype=np.int64)
     room = new_groups(16, threat.ship_f.shape[1])
+    out_h_room = np.empty(room.kind.size)  # when each group was put out of action
+    decided_room = np.empty(room.kind.size, dtype=np.bool_)
+    cues = new_cues(64, threat)
     blue = new_blue(units)
+    width = blue.alive.shape[1]
+    found_flat = blue.found_at_h.reshape(blue.found_at_h.size)  # a view: reset in place
+    found_a = np.empty(found_flat.size, dtype=np.int64)
+    found_b = np.empty(found_flat.size, dtype=np.int64)
+    # Ships at sea (active red with stations): when red next finds each, its state.
+    hunting = rules[ACTIVE] > 0 and rules[SHIP_DETECTION] > 0.0
+    if hunting:
+        detect_h = np.full(blue.alive.shape, np.inf)
+        sea_state = np.zeros((unit_count, width, 4), dtype=np.int64)
+        strikes = np.zeros(blue.alive.shape, dtype=np.int64)
+    else:  # nothing to hunt
+        detect_h = np.empty((0, 1))
+        sea_state = np.empty((0, 1, 4), dtype=np.int64)
+        strikes = np.empty((0, 1), dtype=np.int64)
     sites = red.site_f.shape[0]
     dispersed = np.zeros(blue.alive.shape, dtype=np.bool_)
     site_state = np.zeros((sites, 4), dtype=np.int64)
@@ -181,12 +199,18 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         total = arrival_counts(keys, rep, threat, rules[DAYS], stream, kind_counts)
         if total > room.kind.size:
             room = new_groups(max(total, 2 * room.kind.size), threat.ship_f.shape[1])
+            out_h_room = np.empty(room.kind.size)
+            decided_room = np.empty(room.kind.size, dtype=np.bool_)
         groups = arrivals_into(
             keys, rep, threat, rules[DAYS], kind_counts, total, room, stream, times
         )
         reset_blue(units, blue)
         search(keys, rep, units, blue, rules[HIDDEN_HAZARD], stream)
-        cue_h, cue_group, cue_unit = cueing(keys, rep, threat, groups, units, rules, stream)
+        cue_count = cues_into(keys, rep, threat, groups, units, rules, stream, cues)
+        if cue_count > cues.time_h.size:
+            cues = new_cues(max(cue_count, 2 * cues.time_h.size), threat)
+            cues_into(keys, rep, threat, groups, units, rules, stream, cues)
+        cue_h, cue_group, cue_unit = cues.time_h, cues.group, cues.unit
 
         # Active red: who dispersed in the warning time; the sites' state; the waves.
         red_left = np.int64(rules[RED_INVENTORY]) if active else np.int64(0)
@@ -213,27 +237,24 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         red_start = red_left
         # launchers, depot missiles, ships, intercepted, ships lost at sea, anti-ship missiles
         cf_lost[:] = 0
-        # Ships at sea (active red with stations): when red next finds each, its state.
         hunt_h = math.inf
-        if active and rules[SHIP_DETECTION] > 0.0:
-            detect_h = np.full(blue.alive.shape, np.inf)
-            sea_state = np.zeros((unit_count, blue.alive.shape[1], 4), dtype=np.int64)
-            strikes = np.zeros(blue.alive.shape, dtype=np.int64)
+        if hunting:
+            detect_h[:] = np.inf
+            sea_state[:] = 0
+            strikes[:] = 0
             ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h)
             hunt_h = detect_h.min() if detect_h.size > 0 else math.inf
-        else:  # nothing to hunt: no per-replication work beyond these empty arrays
-            detect_h = np.empty((0, 1))
-            sea_state = np.empty((0, 1, 4), dtype=np.int64)
-            strikes = np.empty((0, 1), dtype=np.int64)
         wave = np.int64(0)
         wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
         adapting = rules[ADAPT_FACTOR] < 1.0
-        out_h = np.full(groups.kind.size, np.inf)  # when each group was put out of action
-        decided = np.zeros(groups.kind.size, dtype=np.bool_)
+        out_h = out_h_room[:total]
+        out_h[:] = np.inf
+        decided = decided_room[:total]
+        decided[:] = False
 
-        found_flat = blue.found_at_h.ravel()
-        found_order = time_order(found_flat)
-        width = blue.alive.shape[1]
+        found_order = found_a
+        if merge_order(found_flat, found_flat.size, found_a, found_b) == 1:
+            found_order = found_b
         found_count = 0
         while (
             found_count < found_order.size and found_flat[found_order[found_count]] < rules[HORIZON]
@@ -252,16 +273,16 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         next_cue = 0
         next_found = 0
         while (
-            next_cue < cue_h.size
+            next_cue < cue_count
             or next_found < found_count
             or wave_h < rules[HORIZON]
             or hunt_h < rules[HORIZON]
         ):
             take_found = next_found < found_count and (
-                next_cue >= cue_h.size or found_flat[found_order[next_found]] <= cue_h[next_cue]
+                next_cue >= cue_count or found_flat[found_order[next_found]] <= cue_h[next_cue]
             )
             soonest = math.inf
-            if next_cue < cue_h.size:
+            if next_cue < cue_count:
                 soonest = cue_h[next_cue]
             if next_found < found_count:
                 soonest = min(soonest, found_flat[found_order[next_found]])

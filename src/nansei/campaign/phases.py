@@ -258,54 +258,93 @@ def _cue_times(stream, rate_per_h, windows_h, count, out, filled):
     return filled
 
 
-@njit(cache=True)
-def cueing(keys, rep, threat, groups, units, rules, stream):
-    """Phase 3. Reads the groups, stretches and cue rate; returns the cues as arrays
-    ``(time_h, group, unit)`` sorted by time (``unit`` −1: a shared, coordinated cue).
+#: A replication's cues in arrays a chunk keeps (room for ``time_h.size`` cues): as
+#: drawn (``drawn_*``) and in time order (``time_h``, ``group``, ``unit``: −1 for a
+#: shared, coordinated cue); ``order`` and ``spare`` are the sort's working arrays,
+#: ``windows_h`` one source's stretches of a group's track in hours.
+Cues = namedtuple("Cues", "drawn_h drawn_group drawn_unit time_h group unit order spare windows_h")
 
-    Two passes over the same streams: count, then fill (no growing lists); ``stream``
-    is scratch, re-seeded per group and source."""
+
+@njit(cache=True)
+def new_cues(capacity, threat):
+    """Room for ``capacity`` cues of one replication (:func:`cues_into`)."""
+    windows = max(threat.stretches.shape[2], threat.union.shape[1])
+    return Cues(
+        np.empty(capacity, dtype=np.float64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.float64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty((windows, 2), dtype=np.float64),
+    )
+
+
+@borrowing
+def cues_into(keys, rep, threat, groups, units, rules, stream, cues):
+    """Phase 3. Reads the groups, stretches and cue rate; writes the cues, sorted by time,
+    to the first entries of ``cues.time_h``, ``cues.group`` and ``cues.unit`` and returns
+    how many there are. When there are more than ``cues`` has room for, returns the
+    count and sorts nothing: the caller makes room and calls again (the streams are
+    named, so the second call draws the same cues). ``stream`` is scratch, re-seeded
+    per group and source."""
     rate = rules[CUE_RATE]
     coordinated = rules[COORDINATED] > 0
     sources = 1 if coordinated else units.launchers.size
-    windows_h = np.empty((max(threat.stretches.shape[2], threat.union.shape[1]), 2))
-    time_h = np.empty(0, dtype=np.float64)
-    group = np.empty(0, dtype=np.int64)
-    unit = np.empty(0, dtype=np.int64)
-    for fill in range(2):
-        filled = np.int64(0)
-        for g in range(groups.kind.size):
-            k = groups.kind[g]
-            for source in range(sources):
-                if coordinated:
-                    stretches, count = threat.union[k], threat.union_count[k]
-                else:
-                    stretches, count = threat.stretches[k, source], threat.stretch_count[k, source]
-                for w in range(count):  # along-track km → hours since the start
-                    for end in range(2):
-                        km = stretches[w, end]
-                        windows_h[w, end] = groups.arrival_h[g] + km / threat.speed_kmh[k]
-                seed_stream(stream, keys[CUEING], rep, groups.ident[g], source + 1)
-                before = filled
-                filled = _cue_times(stream, rate, windows_h, count, time_h, filled)
-                if fill:
-                    group[before:filled] = g
-                    unit[before:filled] = -1 if coordinated else source
-        if not fill:
-            time_h = np.empty(filled, dtype=np.float64)
-            group = np.empty(filled, dtype=np.int64)
-            unit = np.empty(filled, dtype=np.int64)
-    order = time_order(time_h)
-    return time_h[order], group[order], unit[order]
+    windows_h = cues.windows_h
+    room = cues.drawn_h.size
+    filled = np.int64(0)
+    for g in range(groups.kind.size):
+        k = groups.kind[g]
+        for source in range(sources):
+            if coordinated:
+                stretches, count = threat.union[k], threat.union_count[k]
+            else:
+                stretches, count = threat.stretches[k, source], threat.stretch_count[k, source]
+            for w in range(count):  # along-track km → hours since the start
+                for end in range(2):
+                    km = stretches[w, end]
+                    windows_h[w, end] = groups.arrival_h[g] + km / threat.speed_kmh[k]
+            seed_stream(stream, keys[CUEING], rep, groups.ident[g], source + 1)
+            before = filled
+            filled = _cue_times(stream, rate, windows_h, count, cues.drawn_h, filled)
+            for i in range(before, min(filled, room)):
+                cues.drawn_group[i] = g
+                cues.drawn_unit[i] = -1 if coordinated else source
+    if filled > room:
+        return filled
+    order = cues.order
+    if merge_order(cues.drawn_h, filled, cues.order, cues.spare) == 1:
+        order = cues.spare
+    for i in range(filled):
+        cues.time_h[i] = cues.drawn_h[order[i]]
+        cues.group[i] = cues.drawn_group[order[i]]
+        cues.unit[i] = cues.drawn_unit[order[i]]
+    return filled
 
 
-@njit(cache=True, inline="always")
-def time_order(times):
-    """Indices that sort ``times`` (a stable bottom-up merge sort: ties keep their order)."""
-    n = times.size
-    order = np.arange(n)
-    spare = np.empty(n, dtype=np.int64)
+@njit(cache=True)
+def cueing(keys, rep, threat, groups, units, rules, stream):
+    """Phase 3 in new arrays: the cues ``(time_h, group, unit)`` sorted by time (the chunk
+    loop calls :func:`cues_into` with arrays it keeps)."""
+    cues = new_cues(1, threat)
+    count = cues_into(keys, rep, threat, groups, units, rules, stream, cues)
+    if count > cues.time_h.size:
+        cues = new_cues(count, threat)
+        cues_into(keys, rep, threat, groups, units, rules, stream, cues)
+    return cues.time_h[:count].copy(), cues.group[:count].copy(), cues.unit[:count].copy()
+
+
+@njit(**HOT, inline="always")
+def merge_order(times, n, order, spare):
+    """Indices that sort ``times[:n]`` (a stable bottom-up merge sort: ties keep their
+    order), in ``order`` (returns 0) or ``spare`` (returns 1): the two swap each pass."""
+    for i in range(n):
+        order[i] = i
     width = 1
+    where = 0
     while width < n:
         for left in range(0, n, 2 * width):
             middle = min(left + width, n)
@@ -319,8 +358,19 @@ def time_order(times):
                     spare[out] = order[j]
                     j += 1
         order, spare = spare, order
+        where = 1 - where
         width *= 2
-    return order
+    return where
+
+
+@njit(cache=True)
+def time_order(times):
+    """Indices that sort ``times`` (stable: ties keep their order), in a new array."""
+    order = np.empty(times.size, dtype=np.int64)
+    spare = np.empty(times.size, dtype=np.int64)
+    if merge_order(times, times.size, order, spare) == 0:
+        return order
+    return spare
 
 
 @borrowing
