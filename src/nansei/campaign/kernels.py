@@ -162,10 +162,10 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         most += units.launchers[u] * units.load[u]
     work = new_salvo_work(most, max(threat.ship_f.shape[1], 1))
     kind_counts = np.zeros(threat.rate_per_day.size, dtype=np.int64)
-    room = new_groups(16, threat.ship_f.shape[1])
+    room = new_groups(np.int64(16), threat.ship_f.shape[1])
     out_h_room = np.empty(room.kind.size)  # when each group was put out of action
     decided_room = np.empty(room.kind.size, dtype=np.bool_)
-    cues = new_cues(64, threat)
+    cues = new_cues(np.int64(64), threat)
     blue = new_blue(units)
     width = blue.alive.shape[1]
     found_flat = blue.found_at_h.reshape(blue.found_at_h.size)  # a view: reset in place

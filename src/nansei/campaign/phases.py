@@ -329,7 +329,7 @@ def cues_into(keys, rep, threat, groups, units, rules, stream, cues):
 def cueing(keys, rep, threat, groups, units, rules, stream):
     """Phase 3 in new arrays: the cues ``(time_h, group, unit)`` sorted by time (the chunk
     loop calls :func:`cues_into` with arrays it keeps)."""
-    cues = new_cues(1, threat)
+    cues = new_cues(np.int64(1), threat)
     count = cues_into(keys, rep, threat, groups, units, rules, stream, cues)
     if count > cues.time_h.size:
         cues = new_cues(count, threat)
@@ -337,7 +337,7 @@ def cueing(keys, rep, threat, groups, units, rules, stream):
     return cues.time_h[:count].copy(), cues.group[:count].copy(), cues.unit[:count].copy()
 
 
-@njit(**HOT, inline="always")
+@borrowing
 def merge_order(times, n, order, spare):
     """Indices that sort ``times[:n]`` (a stable bottom-up merge sort: ties keep their
     order), in ``order`` (returns 0) or ``spare`` (returns 1): the two swap each pass."""
