@@ -183,7 +183,7 @@ def analyse(
     return {"parameters": records, "evaluations": int(len(outputs)), "baseline": None}
 
 
-#: How many places of the ST order the ranking check covers (the issue's "top five").
+#: How many places of the ST order the ranking check covers ("rank the top five").
 RANKED = 5
 
 #: Two-sided normal quantile for 95% intervals (SALib's intervals are ± Z · bootstrap sd).
