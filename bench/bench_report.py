@@ -10,7 +10,6 @@ Writes bench/results/report.json.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
@@ -77,10 +76,10 @@ def main() -> int:
             "cpus": os.cpu_count(),
         },
     }
+    from nansei.results import write_json
+
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    temporary = RESULTS.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, RESULTS)
+    write_json(RESULTS, payload)
     for name, value in medians.items():
         limit = TARGETS_S.get(name)
         note = (
