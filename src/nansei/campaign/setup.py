@@ -548,26 +548,8 @@ def _red(
         return reader.value(f"red-counterforce.{name}")
 
     inventory = int(round(value("mrbm_inventory") * value("counterforce_share")))
-    channels: dict[str, float] = {}
-    interceptors: dict[str, int] = {}
-    defended = False
-    for site in sorted({unit.site for unit in in_run if unit.site}):
-        param = _site_units_param(reader.catalog, "chu-sam", site)
-        if param is None:
-            continue
-        fire_units = reader.value(param)
-        if fire_units <= 0:
-            continue
-        defended = True
-        channels[site] = fire_units * reader.value("chu-sam.channels")
-        interceptors[site] = int(round(fire_units * reader.value("chu-sam.interceptors")))
-    sam = (
-        (reader.value("chu-sam.p_kill"), int(reader.value("chu-sam.shots")),
-         reader.value("chu-sam.readiness"))
-        if defended
-        else (0.0, 1, 1.0)
-    )  # fmt: skip
-    pac3_channels, pac3_interceptors, pac3 = _pac3(reader, in_run)
+    channels, interceptors, sam = _site_defence(reader, "chu-sam", in_run)
+    pac3_channels, pac3_interceptors, pac3 = _site_defence(reader, "pac3", in_run)
     sea = _at_sea(scenario, reader, units)
     return RedSetup(
         warning_h=float(scenario.red.warning_h),
@@ -601,24 +583,25 @@ def _site_units_param(catalog: Catalog, system: str, site: str) -> str | None:
     return f"{system}.{name}" if entity is not None and name in entity.params else None
 
 
-def _pac3(reader: _Reader, units: list[UnitSetup]):
-    """The PAC-3 fire units at each site of the run (catalog ``pac3.units_at_<site>``),
-    as the channels and interceptors of one layer; its factors only if a site has one."""
+def _site_defence(reader: _Reader, system: str, units: list[UnitSetup]):
+    """The fire units of an island air defence (``chu-sam``, ``pac3``) at each site of the
+    run (catalog ``SYSTEM.units_at_<site>``), as the channels and interceptors of one
+    layer per site, and its ``(p_kill, shots, readiness)`` — read only if a site has one."""
     channels: dict[str, float] = {}
     interceptors: dict[str, int] = {}
     for site in sorted({unit.site for unit in units if unit.site}):
-        param = _site_units_param(reader.catalog, "pac3", site)
+        param = _site_units_param(reader.catalog, system, site)
         if param is None:
             continue
         fire_units = reader.value(param)
         if fire_units <= 0:
             continue
-        channels[site] = fire_units * reader.value("pac3.channels")
-        interceptors[site] = int(round(fire_units * reader.value("pac3.interceptors")))
+        channels[site] = fire_units * reader.value(f"{system}.channels")
+        interceptors[site] = int(round(fire_units * reader.value(f"{system}.interceptors")))
     if not channels:
         return channels, interceptors, (0.0, 1, 1.0)
-    factors = (reader.value("pac3.p_kill"), int(reader.value("pac3.shots")),
-               reader.value("pac3.readiness"))  # fmt: skip
+    factors = (reader.value(f"{system}.p_kill"), int(reader.value(f"{system}.shots")),
+               reader.value(f"{system}.readiness"))  # fmt: skip
     return channels, interceptors, factors
 
 
