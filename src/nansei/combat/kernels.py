@@ -306,9 +306,9 @@ def salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work):
         for m in range(incoming):
             if need == 0:
                 break
-            if uniform(stream) * (incoming - m) < need:
-                on_ship[target[m]] -= 1
-                need -= 1
+            taken = np.int64(uniform(stream) * (incoming - m) < need)
+            on_ship[target[m]] -= taken
+            need -= taken
 
     point_killed = 0
     seduced = 0
