@@ -38,6 +38,7 @@ __all__ = [
     "purpose_key",
     "seed_stream",
     "uniform",
+    "unit",
 ]
 
 #: Purposes and their numbers: the numbers are part of every result's identity, so a
@@ -124,10 +125,22 @@ def new_stream(key, a, b, c):
 
 
 @njit(cache=True, inline="always")
+def unit(state):
+    """The uniform draw of one generator state: its top 53 output bits, centred on the
+    open interval (0, 1)."""
+    return (float(mix64(state) >> uint64(11)) + 0.5) * _TO_UNIT
+
+
+@njit(cache=True, inline="always")
 def uniform(stream):
-    """A uniform draw on the open interval (0, 1): 53 random bits, centred."""
+    """A uniform draw on the open interval (0, 1): 53 random bits, centred.
+
+    A hot loop may instead hold the state in a local (``state = stream[0]``; per draw
+    ``state += stream[1]`` and :func:`unit` of it; ``stream[0] = state`` after): the same
+    numbers, without a store and reload of the state per draw wherever the loop also
+    writes to an array that might share its memory."""
     stream[0] += stream[1]
-    return (float(mix64(stream[0]) >> uint64(11)) + 0.5) * _TO_UNIT
+    return unit(stream[0])
 
 
 @njit(cache=True, inline="always")

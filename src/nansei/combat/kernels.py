@@ -46,7 +46,7 @@ import numba.core.options as _numba_options
 import numpy as np
 from numba import njit
 
-from nansei.streams import uniform
+from nansei.streams import uniform, unit
 
 __all__ = [
     "ALLOCATIONS",
@@ -193,8 +193,11 @@ def _allocate(stream, aimed, attack, ship_f, state, work):
     elif mode == 0:
         # Equal weights: the live ship of rank ⌊u·live⌋ (the cumulative search below gives
         # the same ship for the same u; this skips the search and its mispredicted branch).
+        drawn, gamma = stream[0], stream[1]
         for m in range(aimed):
-            target[m] = live[min(int(uniform(stream) * n_live), n_live - 1)]
+            drawn += gamma
+            target[m] = live[min(int(unit(drawn) * n_live), n_live - 1)]
+        stream[0] = drawn
     else:
         # Cumulative values of the live ships, then one uniform per missile.
         cumulative = work.cumulative
@@ -303,12 +306,15 @@ def salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work):
         area_killed = _area_kills(stream, incoming, ship_f, fleet, state, tally)
         # The killed missiles: a uniformly random subset of the incoming (Algorithm S).
         need = area_killed
+        drawn, gamma = stream[0], stream[1]
         for m in range(incoming):
             if need == 0:
                 break
-            taken = np.int64(uniform(stream) * (incoming - m) < need)
+            drawn += gamma
+            taken = np.int64(unit(drawn) * (incoming - m) < need)
             on_ship[target[m]] -= taken
             need -= taken
+        stream[0] = drawn
 
     point_killed = 0
     seduced = 0
