@@ -15,6 +15,7 @@ import random
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy import stats
 
 from nansei.catalog import default_catalog
@@ -26,15 +27,17 @@ from nansei.combat.kernels import (
     INVENTORY,
     TALLY_COLUMNS,
     THRESHOLD,
+    _bernoulli_sum,
     fire_salvo,
     new_fleet_state,
     new_salvo_work,
     pack_attack,
+    round_random,
     salvo_into,
 )
 from nansei.combat.reference import reference_exchange
 from nansei.stats import Histogram, summarize
-from nansei.streams import new_stream
+from nansei.streams import new_stream, uniform
 
 CATALOG = default_catalog()
 
@@ -438,6 +441,31 @@ def test_a_salvo_with_reused_working_arrays_draws_the_same():
             salvo_into(streams[1], 12, attack, table.ship_f, table.fleet, again, tallies[1], work)
             assert np.array_equal(state, again) and np.array_equal(tallies[0], tallies[1])
             assert np.array_equal(streams[0], streams[1])
+
+
+@njit
+def _counted_draws(n, p, value):
+    """(Bernoulli count, round_random) from one stream, and a second stream advanced by
+    plain uniform draws, one per trial and one for the rounding."""
+    stream, plain = new_stream(np.uint64(9), n, 0, 0), new_stream(np.uint64(9), n, 0, 0)
+    count = _bernoulli_sum(stream, n, p)
+    rounded = round_random(stream, value)
+    for _ in range(n + 1):
+        uniform(plain)
+    return count, rounded, stream, plain
+
+
+@pytest.mark.parametrize(("n", "p", "value"), [(0, 1.0, 2.0), (5, 1.0, 3.0), (5, 0.0, 0.0),
+                                               (7, 0.4, 2.5), (40, 0.0, 1.0)])  # fmt: skip
+def test_certain_outcomes_skip_their_draws_without_moving_later_ones(n, p, value):
+    # p 1 or 0 and a whole value leave nothing to chance: their draws are skipped, not
+    # mixed, and the stream must end exactly where n + 1 uniform draws leave it.
+    count, rounded, stream, plain = _counted_draws(n, p, value)
+    if p in (0.0, 1.0):
+        assert count == n * p
+    if value == math.floor(value):
+        assert rounded == value
+    assert np.array_equal(stream, plain)
 
 
 def test_histogram_summary_equals_the_array_summary():

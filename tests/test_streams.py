@@ -16,7 +16,9 @@ from nansei.streams import (
     normal,
     poisson,
     purpose_key,
+    skip,
     uniform,
+    unit,
 )
 
 
@@ -89,3 +91,39 @@ def test_keys_depend_on_seed_and_purpose_only():
     assert len(keys) == 3 * len(PURPOSES)
     # Purpose numbers are part of every result's identity: they never change.
     assert PURPOSES["arrivals"] == 1 and PURPOSES["salvo"] == 3 and PURPOSES["exchange"] == 7
+
+
+@njit
+def _skipped_then_drawn(key, n, then):
+    """``then`` draws after skipping ``n``, and the same after drawing ``n``; both
+    streams' states at the end."""
+    skipped, drawn = new_stream(key, 3, 0, 0), new_stream(key, 3, 0, 0)
+    skip(skipped, n)
+    for _ in range(n):
+        uniform(drawn)
+    out = np.empty((2, then))
+    for i in range(then):
+        out[0, i] = uniform(skipped)
+        out[1, i] = uniform(drawn)
+    return out, skipped.copy(), drawn.copy()
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 1000])
+def test_skipping_draws_leaves_every_later_draw_unchanged(n):
+    # SplitMix64's state after n draws is state + n·gamma (Steele et al. 2014): skipping
+    # n draws must land exactly where drawing them does, bit for bit.
+    out, skipped, drawn = _skipped_then_drawn(KEY, n, 5)
+    assert (skipped == drawn).all()
+    assert (out[0] == out[1]).all()
+
+
+@njit
+def _unit_of_next_state(key):
+    stream = new_stream(key, 4, 0, 0)
+    state = stream[0] + stream[1]
+    return unit(state), uniform(stream)
+
+
+def test_unit_of_the_next_state_is_the_next_uniform():
+    by_state, by_stream = _unit_of_next_state(KEY)
+    assert by_state == by_stream

@@ -37,6 +37,7 @@ __all__ = [
     "poisson",
     "purpose_key",
     "seed_stream",
+    "skip",
     "uniform",
     "unit",
 ]
@@ -141,6 +142,15 @@ def uniform(stream):
     writes to an array that might share its memory."""
     stream[0] += stream[1]
     return unit(stream[0])
+
+
+@njit(cache=True, inline="always")
+def skip(stream, n):
+    """Pass over the next ``n`` draws without computing them, for draws whose value
+    cannot change a result (a Bernoulli trial with p 0 or 1, rounding a whole number).
+    SplitMix64's state after ``n`` draws is ``state + n·gamma``, so every later draw is
+    the one it would have been: skipping changes no number, only saves the mixing."""
+    stream[0] += uint64(n) * stream[1]
 
 
 @njit(cache=True, inline="always")

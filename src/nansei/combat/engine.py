@@ -42,11 +42,12 @@ from nansei.combat.kernels import (
     new_salvo_work,
     pack_attack,
     pack_fleet,
+    round_random,
     salvo_into,
     ships_alive,
 )
 from nansei.stats import Histogram
-from nansei.streams import purpose_key, seed_stream, uniform
+from nansei.streams import purpose_key, seed_stream
 
 __all__ = [
     "CHUNK_REPS",
@@ -156,10 +157,7 @@ def _launch(stream, pair, k, state):
     for s in range(pair.ships[k]):
         if state[s, HITS] >= state[s, THRESHOLD]:
             continue
-        alpha = pair.alpha[k, s]
-        whole = int(np.floor(alpha))
-        want = whole + (1 if uniform(stream) < alpha - whole else 0)
-        fire = min(want, state[s, MAGAZINE])
+        fire = min(round_random(stream, pair.alpha[k, s]), state[s, MAGAZINE])
         state[s, MAGAZINE] -= fire
         total += fire
     return total

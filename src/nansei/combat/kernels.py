@@ -46,7 +46,7 @@ import numba.core.options as _numba_options
 import numpy as np
 from numba import njit
 
-from nansei.streams import uniform, unit
+from nansei.streams import skip, uniform, unit
 
 __all__ = [
     "ALLOCATIONS",
@@ -64,6 +64,7 @@ __all__ = [
     "new_salvo_work",
     "pack_attack",
     "pack_fleet",
+    "round_random",
     "salvo_into",
     "ships_alive",
 ]
@@ -117,14 +118,27 @@ SalvoWork = namedtuple("SalvoWork", "target on_ship live cumulative")
 
 
 @njit(cache=True, inline="always")
-def _round_random(stream, value):
-    """⌊v⌋, plus one with probability v − ⌊v⌋ (mean v); always one uniform."""
+def round_random(stream, value):
+    """⌊v⌋, plus one with probability v − ⌊v⌋ (mean v); always one uniform (skipped,
+    not mixed, when v is whole: the uniform could not change the answer)."""
     whole = math.floor(value)
+    if whole == value:
+        skip(stream, 1)
+        return int(whole)
     return int(whole) + (1 if uniform(stream) < value - whole else 0)
 
 
 @njit(cache=True, inline="always")
 def _bernoulli_sum(stream, n, p):
+    """Successes in ``n`` trials of probability ``p``: one uniform each, success when it
+    is below ``p``. A uniform lies in the open (0, 1), so with ``p`` 0 or 1 no draw can
+    change the count: those draws are skipped (:func:`~nansei.streams.skip`), not mixed."""
+    if p >= 1.0:
+        skip(stream, max(n, 0))
+        return np.int64(max(n, 0))
+    if p <= 0.0:
+        skip(stream, max(n, 0))
+        return np.int64(0)
     # Typed int64 from the start: a literal 0 made numba compile the callers' callees
     # once more for the constant (``Literal[int](0)``) while typing the loop.
     count = np.int64(0)
@@ -139,13 +153,12 @@ def new_fleet_state(stream, ship_f, ship_i, state):
     """Fresh ships: no hits, full magazines and interceptors, staying power drawn
     (a fractional s is ⌊s⌋ or ⌈s⌉ with mean s; a range is a uniform whole number)."""
     for s in range(ship_f.shape[0]):
-        u = uniform(stream)
         if ship_i[s, SP_RANGED]:
+            u = uniform(stream)
             low, high = ship_i[s, SP_LOW], ship_i[s, SP_HIGH]
             threshold = low + min(int(u * (high - low + 1)), high - low)
         else:
-            v = ship_f[s, STAYING]
-            threshold = int(math.floor(v)) + (1 if u < v - math.floor(v) else 0)
+            threshold = round_random(stream, ship_f[s, STAYING])
         state[s, HITS] = 0
         state[s, THRESHOLD] = max(threshold, 1)
         state[s, INVENTORY] = ship_i[s, INVENTORY0]
@@ -243,7 +256,7 @@ def _area_kills(stream, incoming, ship_f, fleet, state, tally):
                 first = s
     if first < 0:
         return 0
-    manned = _bernoulli_sum(stream, _round_random(stream, channels_mean), fleet[READINESS])
+    manned = _bernoulli_sum(stream, round_random(stream, channels_mean), fleet[READINESS])
     p_kill = weighted_p / channels_mean
     shots = int(ship_f[first, AREA_SHOTS])
     if ship_f[first, AREA_SLS] > 0:
@@ -325,7 +338,7 @@ def salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work):
         if on_ship[s] == 0:
             continue
         if ship_f[s, POINT_CHANNELS] > 0:
-            manned = _bernoulli_sum(stream, _round_random(stream, ship_f[s, POINT_CHANNELS]), tau)
+            manned = _bernoulli_sum(stream, round_random(stream, ship_f[s, POINT_CHANNELS]), tau)
             kills = _bernoulli_sum(stream, min(on_ship[s], manned), ship_f[s, POINT_P])
             point_killed += kills
             on_ship[s] -= kills
