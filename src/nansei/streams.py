@@ -36,8 +36,10 @@ __all__ = [
     "normal",
     "poisson",
     "purpose_key",
+    "seed_from",
     "seed_stream",
     "skip",
+    "stream_prefix",
     "uniform",
     "unit",
 ]
@@ -108,9 +110,23 @@ def seed_stream(stream, key, a, b, c):
     """Set ``stream`` (a ``uint64[2]``) to the start of the stream named by a purpose
     ``key`` and three non-negative integers. In place: hot loops keep one stream array
     and re-seed it, so naming a stream allocates nothing."""
-    h = uint64(key)
-    h = mix64(h ^ mix64(uint64(a) + _GOLDEN))
-    h = mix64(h ^ mix64(uint64(b) + _GOLDEN + _GOLDEN))
+    seed_from(stream, stream_prefix(key, a), b, c)
+
+
+@njit(cache=True, inline="always")
+def stream_prefix(key, a):
+    """The hash of a purpose ``key`` and first integer ``a`` that every stream named
+    ``(key, a, ·, ·)`` starts from: a loop naming many streams of one replication hashes
+    it once and names each with :func:`seed_from` (the same streams as
+    :func:`seed_stream`)."""
+    return mix64(uint64(key) ^ mix64(uint64(a) + _GOLDEN))
+
+
+@njit(cache=True, inline="always")
+def seed_from(stream, prefix, b, c):
+    """Set ``stream`` to the stream named ``(key, a, b, c)``, given the
+    :func:`stream_prefix` of ``(key, a)``."""
+    h = mix64(prefix ^ mix64(uint64(b) + _GOLDEN + _GOLDEN))
     h = mix64(h ^ mix64(uint64(c) + _GOLDEN + _GOLDEN + _GOLDEN))
     stream[0] = h
     stream[1] = _mix_gamma(h + _GOLDEN)

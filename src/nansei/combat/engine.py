@@ -47,7 +47,7 @@ from nansei.combat.kernels import (
     ships_alive,
 )
 from nansei.stats import Histogram
-from nansei.streams import purpose_key, seed_stream
+from nansei.streams import purpose_key, seed_from, stream_prefix
 
 __all__ = [
     "CHUNK_REPS",
@@ -173,15 +173,16 @@ def _armed(pair, k, state):
 
 
 @njit(**HOT, inline="always")
-def _fire(key, rep, k, round_, launched, pair, scratch):
-    """Side ``k`` fires ``launched`` missiles at the other side."""
+def _fire(named, k, round_, launched, pair, scratch):
+    """Side ``k`` fires ``launched`` missiles at the other side (``named``: the
+    replication's :func:`~nansei.streams.stream_prefix`)."""
     if launched == 0:
         return
     other = 1 - k
     n = pair.ships[other]
     scratch.fired[k] += launched
     stream = scratch.stream
-    seed_stream(stream, key, rep, 4 + k, round_)
+    seed_from(stream, named, 4 + k, round_)
     salvo_into(stream, launched, pair.attack[k], pair.ship_f[other, :n], pair.fleet[other],
                scratch.states[other, :n], scratch.tallies[other], scratch.work)  # fmt: skip
 
@@ -225,9 +226,10 @@ def _replicate(key, rep, pair, scratch, rounds, first, out):
     scratch.tallies[:] = 0
     scratch.fired[:] = 0
     stream = scratch.stream
+    named = stream_prefix(key, rep)  # every stream of this replication starts here
     for k in range(2):
         n = pair.ships[k]
-        seed_stream(stream, key, rep, k, _FIRST)
+        seed_from(stream, named, k, _FIRST)
         new_fleet_state(stream, pair.ship_f[k, :n], pair.ship_i[k, :n], scratch.states[k, :n])
     states = scratch.states
     fought = 0
@@ -239,18 +241,18 @@ def _replicate(key, rep, pair, scratch, rounds, first, out):
             break
         fought += 1
         if first < 0:
-            seed_stream(stream, key, rep, 2, round_)
+            seed_from(stream, named, 2, round_)
             launch0 = _launch(stream, pair, 0, states[0])
-            seed_stream(stream, key, rep, 3, round_)
+            seed_from(stream, named, 3, round_)
             launch1 = _launch(stream, pair, 1, states[1])
-            _fire(key, rep, 0, round_, launch0, pair, scratch)
-            _fire(key, rep, 1, round_, launch1, pair, scratch)
+            _fire(named, 0, round_, launch0, pair, scratch)
+            _fire(named, 1, round_, launch1, pair, scratch)
         else:
             for k in (first, 1 - first):
                 if ships_alive(states[k, : pair.ships[k]]) > 0:
-                    seed_stream(stream, key, rep, 2 + k, round_)
+                    seed_from(stream, named, 2 + k, round_)
                     launch = _launch(stream, pair, k, states[k])
-                    _fire(key, rep, k, round_, launch, pair, scratch)
+                    _fire(named, k, round_, launch, pair, scratch)
     _record(pair, scratch, out)
     return fought
 
