@@ -219,7 +219,7 @@ def _record(pair, scratch, out):
         out[k, M_INTERCEPTORS_LEFT] = interceptors_left if any_inventory else -1
 
 
-@njit(**HOT)
+@njit(**HOT, inline="always")
 def _replicate(key, rep, pair, scratch, rounds, first, out):
     """One exchange (``first`` −1 for simultaneous fire, else the side firing first);
     writes its counts into ``out`` (2, metrics) and returns the rounds fought."""
@@ -277,25 +277,24 @@ def _new_scratch(pair):
     )
 
 
-@njit(**HOT)
-def _rows(key, first_rep, pair, scratch, rounds, first, out, fought):
-    """Replications ``first_rep`` … ``first_rep + len(fought) − 1``: each one's counts
-    into ``out[r]`` (2, metrics) and its rounds fought into ``fought[r]``."""
-    for r in range(fought.shape[0]):
-        fought[r] = _replicate(key, first_rep + r, pair, scratch, rounds, first, out[r])
-
-
 @njit(cache=True)
 def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
+    """Replications ``first_rep`` … ``first_rep + reps − 1``: each one's counts (reps, 2,
+    metrics) and rounds fought (reps,)."""
     out = np.zeros((reps, 2, len(SIDE_METRICS)), dtype=np.int64)
     fought = np.zeros(reps, dtype=np.int64)
-    _rows(key, first_rep, pair, _new_scratch(pair), rounds, first, out, fought)
+    row = np.zeros((2, len(SIDE_METRICS)), dtype=np.int64)
+    unused = Counts(row, np.zeros((2, len(SIDE_METRICS), 1), np.int64), np.zeros(1, np.int64),
+                    out, fought)  # fmt: skip
+    _count(key, first_rep, reps, pair, _new_scratch(pair), rounds, first, unused)
     return out, fought
 
 
-#: Where a chunk counts: one replication's counts ``row`` (2, metrics), the histograms
-#: ``hist`` (2, metrics, values) and ``fought`` (rounds + 1).
-Counts = namedtuple("Counts", "row hist fought")
+#: Where a chunk's replications go: one replication's counts ``row`` (2, metrics), the
+#: histograms ``hist`` (2, metrics, values) and ``fought`` (rounds + 1) — or, when
+#: ``rows`` has a row per replication, each one's counts ``rows[r]`` (2, metrics) and
+#: rounds fought ``rows_fought[r]`` instead of the histograms.
+Counts = namedtuple("Counts", "row hist fought rows rows_fought")
 
 
 @njit(**HOT)
@@ -304,14 +303,25 @@ def _count(key, first_rep, reps, pair, scratch, rounds, first, counts):
     side ``k``'s metric ``m`` is ``v`` (−1, a metric that does not apply, is not counted),
     ``fought[n]`` += 1 when ``n`` rounds were fought. Returns how many were counted: fewer
     than ``reps`` when a value does not fit ``hist``; that replication is left uncounted,
-    its counts in ``counts.row``."""
+    its counts in ``counts.row``. With ``counts.rows`` (one per replication) each
+    replication's counts are kept there instead.
+
+    The one place :func:`_replicate` is called (it is inlined here: a call would pass
+    every array of the tables, about 140 arguments, per replication)."""
     row, hist, fought = counts.row, counts.hist, counts.fought
+    keep = counts.rows.shape[0] > 0
     for r in range(reps):
-        rounds_fought = _replicate(key, first_rep + r, pair, scratch, rounds, first, row)
+        out = counts.rows[r] if keep else row
+        rounds_fought = _replicate(key, first_rep + r, pair, scratch, rounds, first, out)
+        if keep:
+            counts.rows_fought[r] = rounds_fought
+            continue
+        biggest = 0
         for k in range(2):
             for m in range(row.shape[1]):
-                if row[k, m] >= hist.shape[2]:
-                    return r
+                biggest = max(biggest, row[k, m])
+        if biggest >= hist.shape[2]:
+            return r
         for k in range(2):
             for m in range(row.shape[1]):
                 if row[k, m] >= 0:
@@ -328,7 +338,9 @@ def _exchange_histograms(key, first_rep, reps, pair, rounds, first, hist, fought
     its streams fix its counts)."""
     scratch = _new_scratch(pair)
     row = np.zeros((2, len(SIDE_METRICS)), dtype=np.int64)
-    done = _count(key, first_rep, reps, pair, scratch, rounds, first, Counts(row, hist, fought))
+    rows, rows_fought = np.zeros((0, 2, len(SIDE_METRICS)), np.int64), np.zeros(0, np.int64)
+    counts = Counts(row, hist, fought, rows, rows_fought)
+    done = _count(key, first_rep, reps, pair, scratch, rounds, first, counts)
     while done < reps:
         grown = np.zeros((2, hist.shape[1], max(row.max() + 1, 2 * hist.shape[2])), np.int64)
         # Element by element: a slice assignment compiles numba's shape-error message
@@ -338,8 +350,8 @@ def _exchange_histograms(key, first_rep, reps, pair, rounds, first, hist, fought
                 for v in range(hist.shape[2]):
                     grown[k, m, v] = hist[k, m, v]
         hist = grown
-        done += _count(key, first_rep + done, reps - done, pair, scratch, rounds, first,
-                       Counts(row, hist, fought))  # fmt: skip
+        counts = Counts(row, hist, fought, rows, rows_fought)
+        done += _count(key, first_rep + done, reps - done, pair, scratch, rounds, first, counts)
     return hist
 
 
