@@ -317,14 +317,18 @@ def salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work):
     area_killed = 0
     if fleet[HAS_AREA] > 0 and incoming > 0:
         area_killed = _area_kills(stream, incoming, ship_f, fleet, state, tally)
-        # The killed missiles: a uniformly random subset of the incoming (Algorithm S).
+        # The killed missiles: a uniformly random subset of the incoming (Algorithm S),
+        # missile m killed when u·(incoming − m) < need. ``need`` is whole, so that holds
+        # exactly when the whole part of u·(incoming − m) is below it: an integer test
+        # keeps the running count the loop's only dependency (no branch, no
+        # conversion in it) while the draws are computed ahead.
         need = area_killed
         drawn, gamma = stream[0], stream[1]
         for m in range(incoming):
             if need == 0:
                 break
             drawn += gamma
-            taken = np.int64(unit(drawn) * (incoming - m) < need)
+            taken = np.int64(int(unit(drawn) * (incoming - m)) < need)
             on_ship[target[m]] -= taken
             need -= taken
         stream[0] = drawn
