@@ -35,6 +35,8 @@ from nansei.combat.kernels import (
     HOT,
     INVENTORY,
     MAGAZINE,
+    SP_RANGED,
+    STAYING,
     TALLY_COLUMNS,
     THRESHOLD,
     UNLIMITED,
@@ -85,8 +87,11 @@ SIDE_METRICS = (
 #: α and which magazines and inventories are finite, and its attack factors.
 SideTable = namedtuple("SideTable", "ship_f ship_i fleet alpha finite attack")
 
-#: Both sides of an exchange, stacked along a first axis of 2 (ships padded).
-PairTable = namedtuple("PairTable", "ships ship_f ship_i fleet alpha finite attack")
+#: Both sides of an exchange, stacked along a first axis of 2 (ships padded), and per side
+#: ``chance`` (2, 2): whether its staying power [k, 0] and its launches [k, 1] have a
+#: random part (a range or a fractional value); without one, their streams are never
+#: drawn from, so they are not seeded.
+PairTable = namedtuple("PairTable", "ships ship_f ship_i fleet alpha finite attack chance")
 
 #: Per-chunk working arrays, allocated once per chunk so a replication allocates nothing:
 #: ship states (2, ships, 4), tallies received (2, 9), missiles fired (2,), the stream
@@ -138,6 +143,19 @@ def pack_pair(sides: tuple[Side, Side]) -> PairTable:
             out[k, : part.shape[0]] = part
         return out
 
+    def fractional(values: np.ndarray) -> bool:
+        return bool((values != np.floor(values)).any())
+
+    chance = np.array(
+        [
+            [
+                bool(t.ship_i[:, SP_RANGED].any()) or fractional(t.ship_f[:, STAYING]),
+                fractional(t.alpha),
+            ]
+            for t in tables
+        ],
+        dtype=np.bool_,
+    )
     return PairTable(
         ships=np.array([t.ship_f.shape[0] for t in tables], dtype=np.int64),
         ship_f=stacked("ship_f", np.float64),
@@ -146,6 +164,7 @@ def pack_pair(sides: tuple[Side, Side]) -> PairTable:
         alpha=stacked("alpha", np.float64),
         finite=stacked("finite", np.bool_),
         attack=np.array([t.attack for t in tables], dtype=np.float64),
+        chance=chance,
     )
 
 
@@ -229,7 +248,8 @@ def _replicate(key, rep, pair, scratch, rounds, first, out):
     named = stream_prefix(key, rep)  # every stream of this replication starts here
     for k in range(2):
         n = pair.ships[k]
-        seed_from(stream, named, k, _FIRST)
+        if pair.chance[k, 0]:
+            seed_from(stream, named, k, _FIRST)
         new_fleet_state(stream, pair.ship_f[k, :n], pair.ship_i[k, :n], scratch.states[k, :n])
     states = scratch.states
     fought = 0
@@ -241,16 +261,19 @@ def _replicate(key, rep, pair, scratch, rounds, first, out):
             break
         fought += 1
         if first < 0:
-            seed_from(stream, named, 2, round_)
+            if pair.chance[0, 1]:
+                seed_from(stream, named, 2, round_)
             launch0 = _launch(stream, pair, 0, states[0])
-            seed_from(stream, named, 3, round_)
+            if pair.chance[1, 1]:
+                seed_from(stream, named, 3, round_)
             launch1 = _launch(stream, pair, 1, states[1])
             _fire(named, 0, round_, launch0, pair, scratch)
             _fire(named, 1, round_, launch1, pair, scratch)
         else:
             for k in (first, 1 - first):
                 if ships_alive(states[k, : pair.ships[k]]) > 0:
-                    seed_from(stream, named, 2 + k, round_)
+                    if pair.chance[k, 1]:
+                        seed_from(stream, named, 2 + k, round_)
                     launch = _launch(stream, pair, k, states[k])
                     _fire(named, k, round_, launch, pair, scratch)
     _record(pair, scratch, out)
