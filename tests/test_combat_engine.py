@@ -468,6 +468,41 @@ def test_certain_outcomes_skip_their_draws_without_moving_later_ones(n, p, value
     assert np.array_equal(stream, plain)
 
 
+def _unmix64(z: int) -> int:
+    """The state whose SplitMix64 output is ``z`` (the finaliser is a bijection: each
+    xor-shift and each odd multiplication undone in turn)."""
+    mask = 2**64 - 1
+
+    def unshift(x: int, s: int) -> int:
+        y = x
+        for _ in range(64 // s + 1):
+            y = x ^ (y >> s)
+        return y & mask
+
+    z = unshift(z, 31)
+    z = (z * pow(0x94D049BB133111EB, -1, 2**64)) & mask
+    z = unshift(z, 27)
+    z = (z * pow(0xBF58476D1CE4E5B9, -1, 2**64)) & mask
+    return unshift(z, 30)
+
+
+@njit
+def _trial_and_uniform(stream, p):
+    again = stream.copy()
+    return _bernoulli_sum(stream, 1, p), uniform(again)
+
+
+def test_a_sure_trial_fails_only_on_a_uniform_rounded_up_to_one():
+    # The uniform of an output with its top 53 bits set rounds up to exactly 1.0, which
+    # is not below p = 1: the p = 1 count must see it (it is not a skipped draw).
+    gamma = 0x9E3779B97F4A7C15
+    for output, fails in ((2**64 - 1, True), (2**64 - 2**11, True), (2**64 - 2**11 - 1, False)):
+        state = (_unmix64(output) - gamma) % 2**64
+        stream = np.array([state, gamma], dtype=np.uint64)
+        count, u = _trial_and_uniform(stream, 1.0)
+        assert (u == 1.0) == fails and count == (0 if fails else 1)
+
+
 def test_histogram_summary_equals_the_array_summary():
     values = np.random.default_rng(2).poisson(3.3, 9_999)
     hist = Histogram()
