@@ -143,14 +143,16 @@ def new_stream(key, a, b, c):
 
 @njit(cache=True, inline="always")
 def unit(state):
-    """The uniform draw of one generator state: its top 53 output bits, centred on the
-    open interval (0, 1)."""
+    """The uniform draw of one generator state: its top 53 output bits ``k``, centred,
+    ``(k + ½)·2⁻⁵³``. Never 0; the sum rounds to even, so for the largest ``k`` (chance
+    2⁻⁵³) it is exactly 1."""
     return (float(mix64(state) >> uint64(11)) + 0.5) * _TO_UNIT
 
 
 @njit(cache=True, inline="always")
 def uniform(stream):
-    """A uniform draw on the open interval (0, 1): 53 random bits, centred.
+    """A uniform draw on (0, 1]: 53 random bits, centred (exactly 1 with chance 2⁻⁵³;
+    :func:`unit`).
 
     A hot loop may instead hold the state in a local (``state = stream[0]``; per draw
     ``state += stream[1]`` and :func:`unit` of it; ``stream[0] = state`` after): the same
@@ -163,7 +165,7 @@ def uniform(stream):
 @njit(cache=True, inline="always")
 def skip(stream, n):
     """Pass over the next ``n`` draws without computing them, for draws whose value
-    cannot change a result (a Bernoulli trial with p 0 or 1, rounding a whole number).
+    cannot change a result (a Bernoulli trial with p 0, rounding a whole number).
     SplitMix64's state after ``n`` draws is ``state + n·gamma``, so every later draw is
     the one it would have been: skipping changes no number, only saves the mixing."""
     stream[0] += uint64(n) * stream[1]
