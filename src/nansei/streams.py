@@ -165,7 +165,7 @@ def uniform(stream):
 @njit(cache=True, inline="always")
 def skip(stream, n):
     """Pass over the next ``n`` draws without computing them, for draws whose value
-    cannot change a result (a Bernoulli trial with p 0, rounding a whole number).
+    cannot change a result (rounding a whole number, say).
     SplitMix64's state after ``n`` draws is ``state + n·gamma``, so every later draw is
     the one it would have been: skipping changes no number, only saves the mixing."""
     stream[0] += uint64(n) * stream[1]

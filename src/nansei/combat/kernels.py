@@ -46,7 +46,7 @@ import numba.core.options as _numba_options
 import numpy as np
 from numba import njit
 
-from nansei.streams import mix64, skip, uniform, unit
+from nansei.streams import skip, uniform, unit
 
 __all__ = [
     "ALLOCATIONS",
@@ -82,10 +82,6 @@ __all__ = [
 HOT = {"cache": True, "error_model": "numpy"}
 if hasattr(_numba_options.DefaultOptions, "_nrt"):
     HOT["_nrt"] = False
-
-#: The generator outputs at and above this give a uniform of exactly 1 (53 bits all ones:
-#: ``unit`` adds ½ and rounds to even).
-_ROUNDS_TO_ONE = np.uint64(2**64 - 2**11)
 
 #: Stands for "never runs out" in integer inventories.
 UNLIMITED = 2**40
@@ -134,22 +130,6 @@ def round_random(stream, value):
 
 @njit(cache=True, inline="always")
 def _bernoulli_sum(stream, n, p):
-    """Successes in ``n`` trials of probability ``p``: one uniform each, success when it
-    is below ``p``. A uniform is never 0, so with ``p`` 0 no draw can change the count:
-    those draws are skipped (:func:`~nansei.streams.skip`), not mixed. With ``p`` 1 a
-    trial fails only when its uniform rounded up to exactly 1 (its 53 bits all ones,
-    chance 2⁻⁵³): counted on the integers, without the floating-point work."""
-    if p <= 0.0:
-        skip(stream, max(n, 0))
-        return np.int64(0)
-    if p == 1.0:
-        drawn, gamma = stream[0], stream[1]
-        count = np.int64(0)
-        for _ in range(n):
-            drawn += gamma
-            count += np.int64(mix64(drawn) < _ROUNDS_TO_ONE)
-        stream[0] = drawn
-        return count
     # Typed int64 from the start: a literal 0 made numba compile the callers' callees
     # once more for the constant (``Literal[int](0)``) while typing the loop.
     count = np.int64(0)
