@@ -14,8 +14,10 @@ four rounds from a 24-missile magazine per launcher. Recorded, all in this run:
   (target < 1 GB);
 * each rate also in CPU seconds (``time.process_time``), which other work on a shared
   machine disturbs less than wall time, and the cost per replication: uniform draws
-  per replication (counted in a child with numba's JIT off), CPU ns per replication and
-  per draw, against the ns of one compiled uniform draw in a tight loop.
+  per replication (counted in a child with numba's JIT off: stream positions, and those
+  actually computed — a draw whose value cannot matter is skipped, not mixed), CPU ns
+  per replication and per draw, against the ns of one compiled uniform draw in a tight
+  loop.
 
 Writes bench/results/salvo.json.
 """
@@ -126,21 +128,30 @@ import nansei.combat.engine as engine
 import nansei.combat.kernels as kernels
 import nansei.streams as streams
 from bench_salvo import sides
-drawn = [0]
-plain = streams.uniform
-def counted(stream):
+drawn, mixed = [0], [0]
+plain_uniform, plain_unit, plain_skip = streams.uniform, streams.unit, streams.skip
+def counted_uniform(stream):
     drawn[0] += 1
-    return plain(stream)
-kernels.uniform = engine.uniform = counted
+    mixed[0] += 1
+    return plain_uniform(stream)
+def counted_unit(state):
+    drawn[0] += 1
+    mixed[0] += 1
+    return plain_unit(state)
+def counted_skip(stream, n):
+    drawn[0] += n
+    return plain_skip(stream, n)
+kernels.uniform, kernels.unit, kernels.skip = counted_uniform, counted_unit, counted_skip
 blue, red = sides({rounds})
 engine.exchange_counts((blue, red), {reps}, 1, {rounds})
-print(json.dumps(drawn[0] / {reps}))
+print(json.dumps([drawn[0] / {reps}, mixed[0] / {reps}]))
 """
 DRAW_COUNT_REPLICATIONS = 1_000
 
 
-def draws_per_replication(rounds: int) -> float:
-    """Uniform draws per replication, counted with the kernels run as plain Python."""
+def draws_per_replication(rounds: int) -> tuple[float, float]:
+    """Uniform draws per replication (positions in the streams, skipped ones included),
+    and those actually computed, counted with the kernels run as plain Python."""
     script = _COUNT_SCRIPT.format(
         bench=str(ROOT / "bench"), rounds=rounds, reps=DRAW_COUNT_REPLICATIONS
     )
@@ -148,7 +159,8 @@ def draws_per_replication(rounds: int) -> float:
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
     )
-    return float(done.stdout.strip().splitlines()[-1])
+    drawn, mixed = json.loads(done.stdout.strip().splitlines()[-1])
+    return drawn, mixed
 
 
 def ns_per_uniform() -> float:
@@ -201,7 +213,7 @@ def case(rounds: int) -> dict:
     engine_cpu_rate = REPLICATIONS / engine_cpu_s
     reference_rate = REFERENCE_REPLICATIONS / reference_s
     baseline = baseline_rate(rounds)
-    draws = draws_per_replication(rounds)
+    draws, mixed = draws_per_replication(rounds)
     row = {
         "rounds": rounds,
         "replications": REPLICATIONS,
@@ -219,6 +231,7 @@ def case(rounds: int) -> dict:
         "baseline_draws_per_replication": None,
         "baseline_cpu_ns_per_draw": None,
         "draws_per_replication": round(draws, 1),
+        "mixed_draws_per_replication": round(mixed, 1),
         "engine_cpu_ns_per_replication": round(1e9 / engine_cpu_rate, 1),
         "engine_cpu_ns_per_draw": round(1e9 / engine_cpu_rate / draws, 2),
     }
