@@ -238,48 +238,6 @@ def _record(pair, scratch, out):
         out[k, M_INTERCEPTORS_LEFT] = interceptors_left if any_inventory else -1
 
 
-@njit(**HOT, inline="always")
-def _replicate(key, rep, pair, scratch, rounds, first, out):
-    """One exchange (``first`` −1 for simultaneous fire, else the side firing first);
-    writes its counts into ``out`` (2, metrics) and returns the rounds fought."""
-    scratch.tallies[:] = 0
-    scratch.fired[:] = 0
-    stream = scratch.stream
-    named = stream_prefix(key, rep)  # every stream of this replication starts here
-    for k in range(2):
-        n = pair.ships[k]
-        if pair.chance[k, 0]:
-            seed_from(stream, named, k, _FIRST)
-        new_fleet_state(stream, pair.ship_f[k, :n], pair.ship_i[k, :n], scratch.states[k, :n])
-    states = scratch.states
-    fought = 0
-    for round_ in range(rounds):
-        alive0 = ships_alive(states[0, : pair.ships[0]]) > 0
-        alive1 = ships_alive(states[1, : pair.ships[1]]) > 0
-        armed = _armed(pair, 0, states[0]) or _armed(pair, 1, states[1])
-        if not (alive0 and alive1 and armed):
-            break
-        fought += 1
-        if first < 0:
-            if pair.chance[0, 1]:
-                seed_from(stream, named, 2, round_)
-            launch0 = _launch(stream, pair, 0, states[0])
-            if pair.chance[1, 1]:
-                seed_from(stream, named, 3, round_)
-            launch1 = _launch(stream, pair, 1, states[1])
-            _fire(named, 0, round_, launch0, pair, scratch)
-            _fire(named, 1, round_, launch1, pair, scratch)
-        else:
-            for k in (first, 1 - first):
-                if ships_alive(states[k, : pair.ships[k]]) > 0:
-                    if pair.chance[k, 1]:
-                        seed_from(stream, named, 2 + k, round_)
-                    launch = _launch(stream, pair, k, states[k])
-                    _fire(named, k, round_, launch, pair, scratch)
-    _record(pair, scratch, out)
-    return fought
-
-
 @njit(cache=True)
 def _new_scratch(pair):
     """A chunk's working arrays; the salvo's sized for the most missiles a side can
@@ -320,6 +278,24 @@ def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
 Counts = namedtuple("Counts", "row hist fought rows rows_fought")
 
 
+@njit(**HOT, inline="always")
+def _counted(row, hist, fought, rounds_fought):
+    """One replication's counts ``row`` and rounds fought into the histograms; False
+    (nothing counted) when a value does not fit ``hist``."""
+    biggest = 0
+    for k in range(2):
+        for m in range(row.shape[1]):
+            biggest = max(biggest, row[k, m])
+    if biggest >= hist.shape[2]:
+        return False
+    for k in range(2):
+        for m in range(row.shape[1]):
+            if row[k, m] >= 0:
+                hist[k, m, row[k, m]] += 1
+    fought[rounds_fought] += 1
+    return True
+
+
 @njit(**HOT)
 def _count(key, first_rep, reps, pair, scratch, rounds, first, counts):
     """Replications ``first_rep`` … counted into ``counts``: ``hist[k, m, v]`` += 1 when
@@ -329,27 +305,52 @@ def _count(key, first_rep, reps, pair, scratch, rounds, first, counts):
     its counts in ``counts.row``. With ``counts.rows`` (one per replication) each
     replication's counts are kept there instead.
 
-    The one place :func:`_replicate` is called (it is inlined here: a call would pass
-    every array of the tables, about 140 arguments, per replication)."""
+    Each replication is one exchange (``first`` −1 for simultaneous fire, else the side
+    firing first), written out in the loop: as a called kernel it took every array of
+    the tables, about 140 arguments, per replication, and numba's inlining of it
+    compiled it twice."""
     row, hist, fought = counts.row, counts.hist, counts.fought
     keep = counts.rows.shape[0] > 0
+    stream, states = scratch.stream, scratch.states
     for r in range(reps):
         out = counts.rows[r] if keep else row
-        rounds_fought = _replicate(key, first_rep + r, pair, scratch, rounds, first, out)
+        scratch.tallies[:] = 0
+        scratch.fired[:] = 0
+        named = stream_prefix(key, first_rep + r)  # every stream of it starts here
+        for k in range(2):
+            n = pair.ships[k]
+            if pair.chance[k, 0]:
+                seed_from(stream, named, k, _FIRST)
+            new_fleet_state(stream, pair.ship_f[k, :n], pair.ship_i[k, :n], states[k, :n])
+        rounds_fought = 0
+        for round_ in range(rounds):
+            alive0 = ships_alive(states[0, : pair.ships[0]]) > 0
+            alive1 = ships_alive(states[1, : pair.ships[1]]) > 0
+            armed = _armed(pair, 0, states[0]) or _armed(pair, 1, states[1])
+            if not (alive0 and alive1 and armed):
+                break
+            rounds_fought += 1
+            if first < 0:
+                if pair.chance[0, 1]:
+                    seed_from(stream, named, 2, round_)
+                launch0 = _launch(stream, pair, 0, states[0])
+                if pair.chance[1, 1]:
+                    seed_from(stream, named, 3, round_)
+                launch1 = _launch(stream, pair, 1, states[1])
+                _fire(named, 0, round_, launch0, pair, scratch)
+                _fire(named, 1, round_, launch1, pair, scratch)
+            else:
+                for k in (first, 1 - first):
+                    if ships_alive(states[k, : pair.ships[k]]) > 0:
+                        if pair.chance[k, 1]:
+                            seed_from(stream, named, 2 + k, round_)
+                        launch = _launch(stream, pair, k, states[k])
+                        _fire(named, k, round_, launch, pair, scratch)
+        _record(pair, scratch, out)
         if keep:
             counts.rows_fought[r] = rounds_fought
-            continue
-        biggest = 0
-        for k in range(2):
-            for m in range(row.shape[1]):
-                biggest = max(biggest, row[k, m])
-        if biggest >= hist.shape[2]:
+        elif not _counted(row, hist, fought, rounds_fought):
             return r
-        for k in range(2):
-            for m in range(row.shape[1]):
-                if row[k, m] >= 0:
-                    hist[k, m, row[k, m]] += 1
-        fought[rounds_fought] += 1
     return reps
 
 
