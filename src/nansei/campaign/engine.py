@@ -15,7 +15,6 @@ Pure: no files, no printing; progress is reported through a callback.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
