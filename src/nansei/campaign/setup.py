@@ -531,12 +531,20 @@ def _system(reader: _Reader, system: str, scenario: Scenario) -> SystemSetup:
     if not scenario.red.counterforce:
         return SystemSetup(**common)
     anti_ship = reader.value(f"{system}.anti_ship") > 0.5
+    engages = anti_ship or system in scenario.red.maritime_strike
+    # What only a shot at a ship uses is read (recorded, offered to --set and to studies)
+    # only when the system engages ships, and the flight speed only when the seeker makes
+    # it matter: a seeker of 0 km² finds nothing and one of ∞ everything, however long
+    # the flight. The numbers are the same either way (peeked, not read).
+    seeker = reader.value if engages else reader.peek
+    seeker_area_km2 = seeker(f"{system}.seeker_area_km2")
+    speed = reader.value if engages and 0.0 < seeker_area_km2 < math.inf else reader.peek
     return SystemSetup(
         **common,
-        speed_kmh=reader.value(f"{system}.speed_kmh"),
-        seeker_area_km2=reader.value(f"{system}.seeker_area_km2"),
-        engages_ships=anti_ship or system in scenario.red.maritime_strike,
-        defence_factor=reader.value(f"{system}.defence_factor"),
+        speed_kmh=speed(f"{system}.speed_kmh"),
+        seeker_area_km2=seeker_area_km2,
+        engages_ships=engages,
+        defence_factor=seeker(f"{system}.defence_factor"),
     )
 
 
