@@ -16,8 +16,9 @@ name; different gammas keep two streams' sequences apart even where their seeds 
 close. The run's key per purpose comes from :class:`numpy.random.SeedSequence`, keyed by
 the run's seed and the purpose's number (:func:`purpose_key`).
 
-A stream is a ``uint64[2]`` array ``(state, gamma)``; the draw functions are
-``numba.njit`` and update it in place, and :func:`seed_stream` re-seeds one in place.
+A stream is a ``uint64[2]`` array ``(state, gamma)``; the draw functions are compiled
+kernels (:data:`nansei.jit.borrowing`: LLVM inlines them into their callers) that update
+it in place, and :func:`seed_stream` re-seeds one in place.
 Pure: no files, no printing.
 """
 
@@ -26,7 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, uint64
+from numba import uint64
+
+from nansei.jit import borrowing, entry
 
 __all__ = [
     "PURPOSES",
@@ -73,7 +76,7 @@ def purpose_key(seed: int, purpose: str) -> np.uint64:
     return sequence.generate_state(1, dtype=np.uint64)[0]
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def mix64(z):
     """Stafford's variant 13 finaliser, the output function of SplitMix64 (Steele et al.)."""
     z = (z ^ (z >> uint64(30))) * _M1
@@ -81,7 +84,7 @@ def mix64(z):
     return z ^ (z >> uint64(31))
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _mix_gamma(z):
     """An odd increment with enough bit transitions (Steele et al., ``mixGamma``)."""
     z = (z ^ (z >> uint64(33))) * _G1
@@ -92,7 +95,7 @@ def _mix_gamma(z):
     return z
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _popcount(x):
     """Set bits of a 64-bit word (the SWAR count, Hacker's Delight §5-1)."""
     x = x - ((x >> _ONE) & uint64(0x5555555555555555))
@@ -101,7 +104,7 @@ def _popcount(x):
     return (x * uint64(0x0101010101010101)) >> uint64(56)
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def seed_stream(stream, key, a, b, c):
     """Set ``stream`` (a ``uint64[2]``) to the start of the stream named by a purpose
     ``key`` and three non-negative integers. In place: hot loops keep one stream array
@@ -114,7 +117,7 @@ def seed_stream(stream, key, a, b, c):
     stream[1] = _mix_gamma(h + _GOLDEN)
 
 
-@njit(cache=True)
+@entry
 def new_stream(key, a, b, c):
     """The stream named by a purpose ``key`` and three non-negative integers (a new
     array; :func:`seed_stream` re-seeds an existing one to the same numbers)."""
@@ -123,20 +126,20 @@ def new_stream(key, a, b, c):
     return out
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def uniform(stream):
     """A uniform draw on the open interval (0, 1): 53 random bits, centred."""
     stream[0] += stream[1]
     return (float(mix64(stream[0]) >> uint64(11)) + 0.5) * _TO_UNIT
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def exponential(stream):
     """A unit-rate exponential draw, by inversion (one uniform)."""
     return -math.log(uniform(stream))
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def normal(stream):
     """A standard normal draw (Box–Muller, two uniforms, the cosine branch)."""
     u1 = uniform(stream)
@@ -149,7 +152,7 @@ def normal(stream):
 _POISSON_PART = 500.0
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _poisson_inversion(stream, mean):
     u = uniform(stream)
     k = 0
@@ -164,7 +167,7 @@ def _poisson_inversion(stream, mean):
     return k
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def poisson(stream, mean):
     """A Poisson(``mean``) count by inversion (Devroye 1986, §X.3), one uniform per part
     of at most 500 in mean."""

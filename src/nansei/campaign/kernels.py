@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from nansei.campaign.phases import (
     ACTIVE,
@@ -40,7 +39,6 @@ from nansei.campaign.phases import (
     adapt,
     arrival_counts,
     arrivals_into,
-    borrowing,
     can_fire,
     complete_reloads,
     cues_into,
@@ -70,6 +68,7 @@ from nansei.combat.kernels import (
     UNLIMITED,
     new_salvo_work,
 )
+from nansei.jit import borrowing, entry
 from nansei.streams import exponential, seed_stream
 
 #: The per-replication columns, in the kernel's order.
@@ -119,6 +118,21 @@ def _none_can_fire(blue, units, count, reserve):
 
 
 @borrowing
+def _soonest(times):
+    """``(np.argmin(times), times.min())`` of a 2-d array with entries (the first of equal
+    smallest): written out, as numba's ``argmin`` and ``min`` cost about a second of
+    compilation on a cold start."""
+    width = times.shape[1]
+    best = 0
+    best_time = times[0, 0]
+    for flat in range(1, times.size):
+        if times[flat // width, flat % width] < best_time:
+            best = flat
+            best_time = times[flat // width, flat % width]
+    return best, best_time
+
+
+@borrowing
 def _acquired(threat, groups, g, t_h, rules, shooters, wanted):
     """Active red: ``(Σ missiles · acquisition chance, Σ missiles)`` over the firing
     units of this salvo — σ is the system's times their ratio (missile-weighted over
@@ -140,7 +154,7 @@ def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts, stream):
     start_reloads(units, blue, u, t_h, rules[RELOAD_H])
 
 
-@njit(cache=True)
+@entry
 def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     """Replications ``first_rep`` … ``first_rep + reps − 1``: (reps, columns) floats.
 
@@ -243,7 +257,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
             sea_state[:] = 0
             strikes[:] = 0
             ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h)
-            hunt_h = detect_h.min() if detect_h.size > 0 else math.inf
+            hunt_h = _soonest(detect_h)[1] if detect_h.size > 0 else math.inf
         wave = np.int64(0)
         wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
         adapting = rules[ADAPT_FACTOR] < 1.0
@@ -296,13 +310,13 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
                 wave_h = wave * rules[WAVE_INTERVAL] if red_left > 0 else math.inf
             elif hunt_h < rules[HORIZON] and hunt_h <= soonest:
                 t_h = hunt_h
-                flat = np.argmin(detect_h)
+                flat = _soonest(detect_h)[0]
                 u, slot = flat // detect_h.shape[1], flat % detect_h.shape[1]
                 red_left = strike_ship(
                     keys, rep, units, blue, red, rules, sea_state, detect_h, strikes, u, slot,
                     t_h, red_left, cf_lost,
                 )  # fmt: skip
-                hunt_h = detect_h.min()
+                hunt_h = _soonest(detect_h)[1]
                 if red_left <= 0:
                     wave_h = math.inf
             elif take_found:
@@ -352,7 +366,8 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
                         shooters[u] = units.system[u] == system and wanted[u] > 0
                     # The firing system's attack factors: as given with passive red; with
                     # active red σ times the firing units' acquisition chance.
-                    attack[:] = units.attack[system]
+                    for column in range(attack.size):
+                        attack[column] = units.attack[system, column]
                     if active:
                         weighted, fired = _acquired(threat, groups, g, t_h, rules, shooters, wanted)
                         if fired > 0:
