@@ -167,7 +167,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     # replication was a large part of its time): a salvo's attack factors, scratch
     # streams (re-seeded in place for every purpose and thing), the salvo kernel's
     # working arrays, the groups' room, the blue force and red's per-site state.
-    attack = np.empty(units.attack.shape[1])
+    attack = np.empty(units.attack.shape[1], dtype=np.float64)
     stream = np.empty(2, dtype=np.uint64)
     times = np.empty(2, dtype=np.uint64)
     unit_count = units.launchers.size
@@ -177,7 +177,9 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     work = new_salvo_work(most, max(threat.ship_f.shape[1], 1))
     kind_counts = np.zeros(threat.rate_per_day.size, dtype=np.int64)
     room = new_groups(np.int64(16), threat.ship_f.shape[1])
-    out_h_room = np.empty(room.kind.size)  # when each group was put out of action
+    # When each group was put out of action (dtypes spelled out: numba compiles a separate
+    # allocation for an omitted one).
+    out_h_room = np.empty(room.kind.size, dtype=np.float64)
     decided_room = np.empty(room.kind.size, dtype=np.bool_)
     cues = new_cues(np.int64(64), threat)
     blue = new_blue(units)
@@ -192,7 +194,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         sea_state = np.zeros((unit_count, width, 4), dtype=np.int64)
         strikes = np.zeros(blue.alive.shape, dtype=np.int64)
     else:  # nothing to hunt
-        detect_h = np.empty((0, 1))
+        detect_h = np.empty((0, 1), dtype=np.float64)
         sea_state = np.empty((0, 1, 4), dtype=np.int64)
         strikes = np.empty((0, 1), dtype=np.int64)
     sites = red.site_f.shape[0]
@@ -213,7 +215,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         total = arrival_counts(keys, rep, threat, rules[DAYS], stream, kind_counts)
         if total > room.kind.size:
             room = new_groups(max(total, 2 * room.kind.size), threat.ship_f.shape[1])
-            out_h_room = np.empty(room.kind.size)
+            out_h_room = np.empty(room.kind.size, dtype=np.float64)
             decided_room = np.empty(room.kind.size, dtype=np.bool_)
         groups = arrivals_into(
             keys, rep, threat, rules[DAYS], kind_counts, total, room, stream, times
