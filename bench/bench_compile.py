@@ -13,6 +13,8 @@ load stretches wall time, not the work done). numba's own implementations (``np.
 for one shape and dtype, ``min`` of two integers, …) are summed as one row. Also
 recorded: the process's CPU and wall time, and the time Python's cyclic garbage
 collector spent (``gc.callbacks``), which numba's many long-lived objects make large.
+Beside, the whole ``nansei demo`` (the comparison, then the report: figures, maps,
+tables) as a fresh process with an empty cache and with the cache filled, this tree only.
 
 Writes bench/results/compile.json.
 """
@@ -22,8 +24,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -123,11 +128,42 @@ def _here(script: str) -> str:
     return done.stdout
 
 
+def _demo(cache_dir: str) -> tuple[float, float]:
+    """Wall and CPU seconds of ``nansei demo`` in a fresh process with ``cache_dir`` as
+    numba's cache (the report written to a temporary directory)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "NO_COLOR": "1"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    with tempfile.TemporaryDirectory() as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "nansei", "demo", "--out", str(Path(out) / "demo")],
+            capture_output=True,
+            env=env,
+            check=True,
+        )
+        wall_s = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall_s, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> int:
     from nansei.results import write_json
 
     load_start = os.getloadavg()[0]
     current = _profile(_here)
+    with tempfile.TemporaryDirectory() as cache:
+        load_demo = os.getloadavg()[0]
+        cold_wall, cold_cpu = _demo(cache)
+        warm_wall, warm_cpu = _demo(cache)
+    current["demo_full"] = {
+        "command": "nansei demo",
+        "cold_wall_s": round(cold_wall, 2),
+        "cold_cpu_s": round(cold_cpu, 2),
+        "warm_wall_s": round(warm_wall, 2),
+        "warm_cpu_s": round(warm_cpu, 2),
+        "load_average_at_cold_start": round(load_demo, 2),
+    }
     load_between = os.getloadavg()[0]
     try:
         baseline = {"commit": BASELINE, **_profile(lambda script: run_at(BASELINE, script))}
@@ -157,7 +193,9 @@ def main() -> int:
         f"({current['kernels_compiled']} kernels, {current['signatures_compiled']} signatures), "
         f"process {current['cpu_s']:.1f} s CPU / {current['wall_s']:.1f} s wall, GC "
         f"{current['gc_cpu_s']:.1f} s; {BASELINE}: compile {base:.1f} s CPU, process "
-        f"{baseline.get('cpu_s', float('nan')):.1f} s CPU; load average {load_start:.1f}"
+        f"{baseline.get('cpu_s', float('nan')):.1f} s CPU; load average {load_start:.1f}; "
+        f"whole nansei demo cold {cold_wall:.1f} s ({cold_cpu:.1f} s CPU), warm "
+        f"{warm_wall:.1f} s ({warm_cpu:.1f} s CPU)"
     )
     return 0
 
