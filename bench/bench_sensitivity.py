@@ -20,7 +20,14 @@
   are exactly an R-replication run), then analysed at N/4, N/2 and N (the first base
   samples of a Saltelli design are the smaller design).
 
-``python bench/bench_sensitivity.py [scaleout] [studies] [reps]`` (default: all); a
+* ``rowcost`` — CPU ms per design row of a Sobol study (64 replications, the default
+  parameters, :data:`ROWCOST_ROWS` rows of a Saltelli design): the whole evaluation
+  (resolve the point, compile the tables, run the kernel) and the kernel alone on
+  tables built beforehand; the difference is the per-row overhead. Measured on this
+  tree and on :data:`ROWCOST_BASELINE` (before the overhead was cut) in the same run,
+  medians of :data:`ROWCOST_RUNS`.
+
+``python bench/bench_sensitivity.py [scaleout] [studies] [reps] [rowcost]`` (default: all); a
 part not run keeps its figures from the existing results file. ``… tables`` prints the
 markdown tables of docs/sensitivity.md from the results file (runs nothing). Writes
 bench/results/sensitivity.json. The machine is shared: compare ratios within this run,
@@ -33,6 +40,7 @@ import functools
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +67,9 @@ from nansei.uncertainty.sensitivity import (
     total_order_ranking,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import run_at  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "sensitivity.json"
 SCENARIO = "miyako-transit"
@@ -78,6 +89,49 @@ WORKERS = 2
 REPS_N = 256
 REPS_MAX = 200
 REPS_PREFIXES = (25, 50, 100, 200)
+ROWCOST_ROWS = 150
+ROWCOST_RUNS = 5
+ROWCOST_BASELINE = "d0f267e"
+
+#: Run as a script against this tree or the baseline's: prints one JSON object per year.
+ROWCOST_SCRIPT = f"""
+import json, statistics, time
+from nansei.campaign import engine
+from nansei.campaign.scenario import load_scenario
+from nansei.campaign.setup import build_setup
+from nansei.catalog import default_catalog
+from nansei.sweep.tasks import CampaignModel, CampaignPoint, point_setup
+from nansei.uncertainty.sampling import default_factors
+from nansei.uncertainty.sensitivity import design_rows, _values
+
+catalog = default_catalog()
+for year in (2025, 2026):
+    scenario = load_scenario("{SCENARIO}").with_year(year)
+    setup = build_setup(scenario, catalog)
+    factors = tuple(default_factors(setup, catalog))
+    model = CampaignModel(scenario, catalog, year, factors, 64, scenario.seed, ("{METRIC}",))
+    rows = _values(factors, design_rows(factors, "sobol", 8, 1))[:{ROWCOST_ROWS}]
+    points = [
+        CampaignPoint(scenario, catalog, year, dict(zip([f.id for f in factors], map(float, r))),
+                      64, scenario.seed)
+        for r in rows
+    ]
+    tables = [engine.compile_tables(point_setup(p)) for p in points]
+    keys = engine.stream_keys(scenario.seed)
+    model(rows[:2])
+    whole, kernel = [], []
+    for _ in range({ROWCOST_RUNS}):
+        start = time.process_time()
+        model(rows)
+        whole.append((time.process_time() - start) / len(rows) * 1e3)
+        start = time.process_time()
+        for table in tables:
+            engine.run_chunk(keys, 0, 64, *table)
+        kernel.append((time.process_time() - start) / len(rows) * 1e3)
+    w, k = statistics.median(whole), statistics.median(kernel)
+    print(json.dumps({{"year": year, "parameters": len(factors), "row_cpu_ms": round(w, 3),
+                      "kernel_cpu_ms": round(k, 3), "overhead_cpu_ms": round(w - k, 3)}}))
+"""
 
 
 def sweep_tasks(catalog, scenario, parts: Path) -> list[store.SweepTask]:
@@ -365,6 +419,10 @@ def main() -> None:
             reps = [reps_study(year, catalog, scenario, client) for year in (2025, 2026)]
             for entry in reps:
                 print(entry["year"], "reps", entry["seconds"], "s")
+    rowcost = previous.get("row_cost")
+    if "rowcost" in parts:
+        rowcost = row_cost()
+        print(json.dumps(rowcost))
     payload = {
         "machine": {
             "platform": platform.platform(),
@@ -377,9 +435,33 @@ def main() -> None:
         "sweep_scaleout": sweep,
         "studies": studies,
         "reps_vs_samples": reps,
+        "row_cost": rowcost,
     }
     write_json(RESULTS, payload)
     print(f"wrote {RESULTS}")
+
+
+def row_cost() -> dict:
+    """The ``rowcost`` part: this tree and the baseline, one after the other."""
+    load = os.getloadavg()[0]
+    here = subprocess.run(
+        [sys.executable, "-c", ROWCOST_SCRIPT], capture_output=True, text=True, check=True
+    ).stdout
+    before = run_at(ROWCOST_BASELINE, ROWCOST_SCRIPT)
+    now = [json.loads(line) for line in here.splitlines() if line.startswith("{")]
+    then = [json.loads(line) for line in before.splitlines() if line.startswith("{")]
+    for entry, old in zip(now, then, strict=True):
+        entry["baseline"] = {"commit": ROWCOST_BASELINE, **{k: old[k] for k in old if k != "year"}}
+        entry["overhead_ratio"] = round(old["overhead_cpu_ms"] / entry["overhead_cpu_ms"], 2)
+        entry["row_ratio"] = round(old["row_cpu_ms"] / entry["row_cpu_ms"], 2)
+    return {
+        "rows": ROWCOST_ROWS,
+        "replications": 64,
+        "runs": ROWCOST_RUNS,
+        "load_average_1min_before": round(load, 2),
+        "load_average_1min_after": round(os.getloadavg()[0], 2),
+        "years": now,
+    }
 
 
 def run_studies(catalog, scenario) -> list[dict]:

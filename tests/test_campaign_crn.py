@@ -150,6 +150,55 @@ def _hard_target_scenario():
     return scenario_from_mapping(document)
 
 
+def _active_red_scenario():
+    """Red fights back: counter-force strikes on the sites (Chu-SAM at Miyako, PAC-3 at
+    Katsuren defend them), weapon-specific engagement, and a ship that sails to a firing
+    station and is hunted there — so the parameters only active red reads are walked too."""
+    document = json.loads(json.dumps(EVERYTHING))
+    document["posture"]["units"][1]["platform"] = "truck"  # survives the first wave
+    document["red"] = {"counterforce": True, "warning_h": 6,
+                       "maritime_strike": ["tomahawk-block-v"]}  # fmt: skip
+    document["stations"] = [{"unit": "tla5", "position": [27.0, 127.0]}]
+    # Small seekers make the missiles' flight time matter (a large one finds the group
+    # however far it has moved), and a small counter-force share makes red's inventory
+    # run out within the campaign (so the inventory's size shows).
+    overrides = {"red-counterforce.counterforce_share": 0.02}
+    for entity_id, entity in CATALOG.entities.items():
+        if entity.kind == "missile" and entity.params.get("seeker_area_km2"):
+            seeker = entity.params["seeker_area_km2"]
+            if seeker.low > 0:
+                overrides[f"{entity_id}.seeker_area_km2"] = seeker.low
+    document["overrides"] = overrides
+    return scenario_from_mapping(document)
+
+
+def _attrition_scenario():
+    """Active red at its longest: frequent small waves of weak warheads, which the
+    sites survive long enough to empty their interceptors; a ship at sea survives
+    strike after strike until its own interceptors run out, the
+    Block V engages ships only by its catalog ``anti_ship`` flag, and a glide-weapon unit
+    fires from near the edge of its range (a long flight, so its seeker's size shows)."""
+    document = json.loads(json.dumps(EVERYTHING))
+    document["posture"]["units"].append(
+        {"id": "hvgp-far", "system": "hvgp-block1", "position": [20.5, 135.0],
+         "launchers": 2, "missiles_per_launcher": 2, "reload_stock": 4, "platform": "fixed"}
+    )  # fmt: skip
+    document["red"] = {"counterforce": True, "warning_h": 6}
+    document["stations"] = [{"unit": "tla5", "position": [27.0, 127.0]}]
+    document["overrides"] = {
+        "red-counterforce.counterforce_share": 0.3,
+        "red-counterforce.warheads_per_site": 2,
+        "red-counterforce.p_kill": 0.3,
+        "red-counterforce.wave_interval_h": 12,
+        "red-antiship.missiles_per_strike": 12,
+        "red-antiship.p_hit": 0.1,
+        "jmsdf-aegis-destroyer.staying_power_hits": 2,
+        "jmsdf-aegis-destroyer.area_p_kill": 0.8,
+        "hvgp-block1.speed_kmh": 3000,
+    }
+    return scenario_from_mapping(document)
+
+
 def _outcome(scenario, param_id, value):
     try:
         run = run_campaign(scenario, CATALOG, overrides={param_id: value})
@@ -159,7 +208,13 @@ def _outcome(scenario, param_id, value):
 
 
 def test_every_parameter_moves_an_answer_or_is_refused():
-    scenarios = [scenario_from_mapping(EVERYTHING), _company_scenario(), _hard_target_scenario()]
+    scenarios = [
+        scenario_from_mapping(EVERYTHING),
+        _company_scenario(),
+        _hard_target_scenario(),
+        _active_red_scenario(),
+        _attrition_scenario(),
+    ]
     for scenario in scenarios:  # each runs as it is, with every unit in reach
         run = run_campaign(scenario, CATALOG)
         assert run.columns["blue_missiles_fired"].mean() > 0
@@ -187,6 +242,12 @@ def test_every_parameter_moves_an_answer_or_is_refused():
     # ship-class defences and company counts; facts such as budgets are refused.
     assert {"survival.p_detect", "isr.cue_rate_per_h", "type-055.staying_power_hits",
             "ssm-company.reload_stock", "type12-improved.p_hit"} <= read_somewhere  # fmt: skip
+    # ... and, with red fighting back, its strikes, the sites' air defence, the weapons'
+    # flight and seekers, and the hunt for ships at sea.
+    assert {"red-counterforce.warheads_per_site", "red-counterforce.dispersal_mean_h",
+            "chu-sam.p_kill", "pac3.units_at_katsuren", "type12-original.seeker_area_km2",
+            "red-antiship.detection_rate_per_h",
+            "red-antiship.p_hit"} <= read_somewhere  # fmt: skip
     assert "force-structure.f35b_ordered" in refused
     assert "type-055.anti_ship_missiles" in refused  # groups do not fire back
 

@@ -18,6 +18,7 @@ from nansei.campaign.scenario import (
     scenario_from_mapping,
     scenario_hash,
 )
+from nansei.campaign.setup import build_setup
 from nansei.catalog import default_catalog
 
 CATALOG = default_catalog()
@@ -213,7 +214,10 @@ def test_explicit_unit_with_a_non_missile_system():
 
 def test_overrides_are_applied():
     scenario = scenario_from_mapping(doc(overrides={"type12-original.p_hit": 0.7}))
-    assert check_against_catalog(scenario, CATALOG).value("type12-original.p_hit") == 0.7
+    assert check_against_catalog(scenario, CATALOG) == {"type12-original.p_hit": 0.7}
+    setup = build_setup(scenario, CATALOG)
+    assert setup.params["type12-original.p_hit"] == 0.7
+    assert {system.id: system.p_hit for system in setup.systems}["type12-original"] == 0.7
     assert CATALOG.value("type12-original.p_hit") == 0.8  # the bundled catalog is untouched
 
 

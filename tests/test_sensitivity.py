@@ -432,3 +432,15 @@ def test_campaign_and_compare_uncertainty_json():
         "5",
     )
     assert shown.exit_code == 0 and "epistemic p05 · p50 · p95" in shown.output
+
+
+def test_default_workers_use_every_core_only_for_large_designs(monkeypatch):
+    from nansei.cli import common
+    from nansei.cli.sensitivity import AUTO_WORKERS_EVALUATIONS, DEFAULTS, default_workers
+
+    monkeypatch.setattr(common, "cpu_cores", lambda: 6)
+    assert default_workers(AUTO_WORKERS_EVALUATIONS, None) == 1
+    assert default_workers(AUTO_WORKERS_EVALUATIONS + 1, None) == 6
+    # the default Sobol design of miyako-transit (N × (d + 2), d ≈ 60) is a large one
+    assert default_workers(DEFAULTS["sobol"][0] * 64, None) == 6
+    assert default_workers(10**6, "tcp://scheduler:8786") == 1  # the cluster's own workers

@@ -181,11 +181,14 @@ class Param(StrictModel):
             raise ValueError(f"unknown unit {unit!r}; allowed: {', '.join(sorted(UNITS))}")
         return unit
 
-    def bounds_problem(self) -> str | None:
+    def bounds_problem(self, value: float | None = None) -> str | None:
+        """What is wrong with the range, or with ``value`` (default: this parameter's own)
+        in it; ``None`` when nothing is."""
+        value = self.value if value is None else value
         if not self.low <= self.high:
             return f"low ({self.low:g}) is greater than high ({self.high:g})"
-        if not self.low <= self.value <= self.high:
-            return f"value {self.value:g} is outside [low, high] = [{self.low:g}, {self.high:g}]"
+        if not self.low <= value <= self.high:
+            return f"value {value:g} is outside [low, high] = [{self.low:g}, {self.high:g}]"
         if self.unit == "probability" and not (0.0 <= self.low and self.high <= 1.0):
             return "a probability must lie in [0, 1]"
         return None
@@ -419,6 +422,27 @@ class Catalog:
         """The range parameter of a missile system, km."""
         return self.param(f"{system_id}.range_km")
 
+    def checked_overrides(self, overrides: Mapping[str, float]) -> dict[str, float]:
+        """``overrides`` as floats, each checked against its parameter's ``[low, high]``
+        (the checks of :meth:`with_overrides`, without copying the catalog: a study
+        resolves thousands of points and reads the values through the overrides).
+
+        Raises :class:`UnknownIdError` for an unknown id and :class:`CatalogError`
+        for a value outside the parameter's range.
+        """
+        problems: list[Problem] = []
+        checked: dict[str, float] = {}
+        for param_id, new_value in overrides.items():
+            number = float(new_value)
+            issue = self.param(param_id).bounds_problem(number)
+            if issue:
+                problems.append(Problem("override", param_id, issue))
+                continue
+            checked[param_id] = number
+        if problems:
+            raise CatalogError(problems)
+        return checked
+
     def with_overrides(self, overrides: Mapping[str, float]) -> Catalog:
         """A copy with parameter values replaced, each checked against its ``[low, high]``.
 
@@ -426,19 +450,11 @@ class Catalog:
         for a value outside the parameter's range.
         """
         entities = dict(self.entities)
-        problems: list[Problem] = []
         changed: dict[str, dict[str, Param]] = {}  # entity id → its new parameters
-        for param_id, new_value in overrides.items():
-            current = self.param(param_id)
+        for param_id, number in self.checked_overrides(overrides).items():
             entity_id, _, name = param_id.partition(".")
-            candidate = current.model_copy(update={"value": float(new_value)})
-            issue = candidate.bounds_problem()
-            if issue:
-                problems.append(Problem("override", param_id, issue))
-                continue
+            candidate = self.param(param_id).model_copy(update={"value": number})
             changed.setdefault(entity_id, {})[name] = candidate
-        if problems:
-            raise CatalogError(problems)
         # One copy per entity however many of its parameters change (a sensitivity
         # design overrides dozens at every point).
         for entity_id, params in changed.items():

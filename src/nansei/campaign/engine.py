@@ -14,6 +14,7 @@ Pure: no files, no printing; progress is reported through a callback.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
@@ -84,9 +85,17 @@ def engaged_units(setup: CampaignSetup) -> list[int]:
 
 def stream_keys(seed: int) -> np.ndarray:
     """The run's key per purpose (index = purpose number, :data:`nansei.streams.PURPOSES`)."""
+    # A copy of the kept keys: a study runs thousands of points with one seed, and a
+    # read-only array would be another type, compiled again, for the kernels.
+    return _stream_keys(int(seed)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _stream_keys(seed: int) -> np.ndarray:
     keys = np.zeros(max(PURPOSES.values()) + 1, dtype=np.uint64)
     for name, number in PURPOSES.items():
         keys[number] = purpose_key(seed, name)
+    keys.flags.writeable = False
     return keys
 
 

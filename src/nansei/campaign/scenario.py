@@ -532,8 +532,11 @@ def _station_problems(scenario: Scenario, catalog: Catalog) -> list[Problem]:
     return problems
 
 
-def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = "") -> Catalog:
-    """Check every catalog reference and return the catalog with the scenario's overrides.
+def check_against_catalog(
+    scenario: Scenario, catalog: Catalog, source: str = ""
+) -> dict[str, float]:
+    """Check every catalog reference and return the scenario's overrides, checked (as
+    :meth:`Catalog.checked_overrides`: parameter id → value in its range).
 
     Raises :class:`ScenarioError` listing each problem with its field path: unknown
     year, system, site, gate or ship class; an override id that does not exist (with
@@ -598,7 +601,7 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
                     f"red.maritime_strike[{index}]", unknown("missile system", system, missiles)
                 )
             )
-    effective = catalog
+    checked: dict[str, float] = {}
     for param_id in scenario.overrides:
         try:
             catalog.param(param_id)
@@ -611,7 +614,7 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
             )
     if not problems and scenario.overrides:
         try:
-            effective = catalog.with_overrides(scenario.overrides)
+            checked = catalog.checked_overrides(scenario.overrides)
         except CatalogError as error:
             problems.extend(
                 Problem.at(f"overrides.{problem.path}", problem.message)
@@ -619,4 +622,4 @@ def check_against_catalog(scenario: Scenario, catalog: Catalog, source: str = ""
             )
     if problems:
         raise ScenarioError(source, problems)
-    return effective
+    return checked

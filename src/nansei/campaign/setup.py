@@ -117,9 +117,13 @@ def acquisition_probabilities(
     radius_km = group_speed_kmh * np.asarray(flight_h, dtype=float)
     if math.isinf(seeker_area_km2):
         return np.ones(radius_km.shape)
-    with np.errstate(divide="ignore"):
-        chance = -np.expm1(-seeker_area_km2 / (math.pi * radius_km**2))
-    return np.where(radius_km <= 0.0, 1.0, chance)
+    # The floor keeps r = 0 from dividing by zero without an errstate context (a study
+    # evaluates this thousands of times); r = 0 (a unit on the track) is 1 by definition.
+    disc_km2 = np.maximum(math.pi * radius_km**2, _TINY_KM2)
+    return np.where(radius_km <= 0.0, 1.0, -np.expm1(-seeker_area_km2 / disc_km2))
+
+
+_TINY_KM2 = 1e-300
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,6 @@ class CampaignSetup:
     """Everything a run needs, as numbers, resolved from a scenario and the catalog."""
 
     scenario: Scenario
-    scenario_hash: str  # of the scenario and every catalog value it reads
     year: int | None
     units: tuple[UnitSetup, ...]
     systems: tuple[SystemSetup, ...]
@@ -205,6 +208,12 @@ class CampaignSetup:
     days: float
     params: Mapping[str, float]  # every catalog parameter the run reads → its value
     red: RedSetup | None = None  # None: passive red (the earlier model)
+
+    @functools.cached_property
+    def scenario_hash(self) -> str:
+        """SHA-256 of the scenario and of every catalog value it reads (provenance;
+        computed when first asked for: a study's thousands of points never ask)."""
+        return _setup_hash(self.scenario, self.params)
 
     @property
     def horizon_h(self) -> float:
@@ -241,16 +250,24 @@ class CampaignSetup:
 
 
 class _Reader:
-    """Reads catalog values and records each parameter read, for provenance and ``--set``."""
+    """Reads catalog values, the scenario's overrides first, and records each parameter
+    read, for provenance and ``--set``. The overrides are read through, not copied into
+    a new catalog: a study resolves the same scenario at thousands of points."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, overrides: Mapping[str, float]):
         self.catalog = catalog
+        self.overrides = overrides
         self.read: dict[str, float] = {}
 
     def value(self, param_id: str) -> float:
-        number = self.catalog.value(param_id)
+        number = self.peek(param_id)
         self.read[param_id] = number
         return number
+
+    def peek(self, param_id: str) -> float:
+        """The value without recording it as read (labels, not inputs)."""
+        number = self.overrides.get(param_id)
+        return self.catalog.value(param_id) if number is None else number
 
     def __getattr__(self, name: str):
         return getattr(self.catalog, name)
@@ -322,6 +339,15 @@ def _track_distances_km(lat: float, lon: float, route: Route) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4096)
+def _unit_stretches_km(
+    lat: float, lon: float, route: Route, range_km: float
+) -> tuple[tuple[float, float], ...]:
+    """:func:`in_range_stretches_km` of a unit at (lat, lon) on the route's track."""
+    lats, lons, km = _route_track(route)
+    return in_range_stretches_km(km, _track_distances_km(lat, lon, route), range_km)
+
+
+@functools.lru_cache(maxsize=4096)
 def _station_distances_km(lat: float, lon: float, route: Route) -> np.ndarray:
     """Geodesic km from (lat, lon) to the track every :data:`ACQUISITION_SPACING_KM`."""
     lats, lons, km = _route_track(route)
@@ -367,7 +393,7 @@ def _units(scenario: Scenario, reader: _Reader) -> list:
 
 def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> CampaignSetup:
     """Resolve ``scenario`` against ``catalog`` (raises ``ScenarioError`` on bad references)."""
-    reader = _Reader(check_against_catalog(scenario, catalog, source))
+    reader = _Reader(catalog, check_against_catalog(scenario, catalog, source))
     systems: dict[str, SystemSetup] = {}
     units: list[UnitSetup] = []
     for resolved in _units(scenario, reader):
@@ -408,8 +434,7 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
         route = (_place(reader, group.origin), crossing, _place(reader, group.destination))
         lats, lons, km = _route_track(route)
         stretches = tuple(
-            in_range_stretches_km(km, _track_distances_km(unit.lat, unit.lon, route), unit.range_km)
-            for unit in units
+            _unit_stretches_km(unit.lat, unit.lon, route, unit.range_km) for unit in units
         )
         class_ids = tuple(
             class_id for class_id, count in group.composition.items() for _ in range(count)
@@ -458,7 +483,6 @@ def build_setup(scenario: Scenario, catalog: Catalog, source: str = "") -> Campa
     params = dict(sorted(reader.read.items()))
     return CampaignSetup(
         scenario=scenario,
-        scenario_hash=_setup_hash(scenario, params),
         year=scenario.posture.year,
         units=tuple(units),
         systems=tuple(systems.values()),
@@ -507,19 +531,27 @@ def _system(reader: _Reader, system: str, scenario: Scenario) -> SystemSetup:
     if not scenario.red.counterforce:
         return SystemSetup(**common)
     anti_ship = reader.value(f"{system}.anti_ship") > 0.5
+    engages = anti_ship or system in scenario.red.maritime_strike
+    # What only a shot at a ship uses is read (recorded, offered to --set and to studies)
+    # only when the system engages ships, and the flight speed only when the seeker makes
+    # it matter: a seeker of 0 km² finds nothing and one of ∞ everything, however long
+    # the flight. The numbers are the same either way (peeked, not read).
+    seeker = reader.value if engages else reader.peek
+    seeker_area_km2 = seeker(f"{system}.seeker_area_km2")
+    speed = reader.value if engages and 0.0 < seeker_area_km2 < math.inf else reader.peek
     return SystemSetup(
         **common,
-        speed_kmh=reader.value(f"{system}.speed_kmh"),
-        seeker_area_km2=reader.value(f"{system}.seeker_area_km2"),
-        engages_ships=anti_ship or system in scenario.red.maritime_strike,
-        defence_factor=reader.value(f"{system}.defence_factor"),
+        speed_kmh=speed(f"{system}.speed_kmh"),
+        seeker_area_km2=seeker_area_km2,
+        engages_ships=engages,
+        defence_factor=seeker(f"{system}.defence_factor"),
     )
 
 
 def _auxiliary(reader: _Reader, class_id: str) -> bool:
     """An auxiliary (oiler, supply ship) carries no launch cells. Read from the catalog
     without recording: it labels results (combatants vs auxiliaries), it moves none."""
-    return reader.catalog.value(f"{class_id}.vls_cells") <= 0
+    return reader.peek(f"{class_id}.vls_cells") <= 0
 
 
 def _acquisition(systems, units, route: Route, speed_kn: float) -> tuple[np.ndarray, ...]:

@@ -226,6 +226,14 @@ def parse_year(text: str | int, option: str = "--year", known: Any = None) -> in
     return int(value)
 
 
+def cpu_cores() -> int:
+    """CPU cores this process may run on (its affinity where the OS reports one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def check_workers(workers: int) -> int:
     if not 1 <= workers <= MAX_WORKERS:
         fail(

@@ -25,15 +25,27 @@ from nansei.sweep.tasks import CampaignModel
 from nansei.uncertainty.sampling import FactorError, check_read, default_factors, parse_factor
 from nansei.uncertainty.sensitivity import METHODS, analyse
 
-#: Defaults per method: (samples, replications per evaluation).
-DEFAULTS = {"oat": (0, 1000), "morris": (20, 200), "sobol": (1024, 64)}
+#: Defaults per method: (samples, replications per evaluation). Sobol's N = 4096 is what
+#: ranks the top five of miyako-transit within 10 minutes on 2 cores (docs/sensitivity.md).
+DEFAULTS = {"oat": (0, 1000), "morris": (20, 200), "sobol": (4096, 64)}
+
+#: Without ``--workers``, a design of more evaluations than this runs on one worker per
+#: CPU core (a local Dask cluster); a smaller one in this process, where a cluster's
+#: start-up would cost more than it saves.
+AUTO_WORKERS_EVALUATIONS = 2000
 
 #: Task sizing for designs (see :func:`task_batch`).
 TASKS_PER_WORKER = 32
 MAX_BATCH = 256
 
 WorkersOpt = Annotated[
-    int, typer.Option("--workers", min=1, help="Local processes (a Dask LocalCluster if > 1).")
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Local processes (a Dask LocalCluster if > 1). Default: one per CPU core for "
+        f"designs of more than {AUTO_WORKERS_EVALUATIONS} evaluations, else 1.",
+    ),
 ]
 SchedulerOpt = Annotated[
     str | None,
@@ -89,7 +101,10 @@ def sensitivity(
     samples: Annotated[
         int | None,
         typer.Option(
-            "--samples", min=1, help="Morris trajectories (20) or Sobol base samples (128, 2^k)."
+            "--samples",
+            min=1,
+            help=f"Morris trajectories ({DEFAULTS['morris'][0]}) or Sobol base samples "
+            f"({DEFAULTS['sobol'][0]}; a power of two).",
         ),
     ] = None,
     reps: Annotated[
@@ -101,7 +116,7 @@ def sensitivity(
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's).")
     ] = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[
@@ -112,7 +127,8 @@ def sensitivity(
     ] = None,
 ) -> None:
     """Which inputs move a campaign metric: one at a time, Morris screening or Sobol."""
-    common.check_workers(workers)
+    if workers is not None:
+        common.check_workers(workers)
     if method not in METHODS:
         _fail(f"--method {method!r}: allowed: {', '.join(METHODS)}")
     if metric not in COLUMNS:
@@ -142,6 +158,8 @@ def sensitivity(
         rows = samples * (len(factors) + 1)
     elif method == "sobol":
         rows = samples * (len(factors) + 2)
+    if workers is None:
+        workers = default_workers(rows, scheduler)
     batch = task_batch(rows, workers)
     try:
         with common.progress_bar() as bar:
@@ -187,6 +205,14 @@ def sensitivity(
         common.emit_json(record)
         return
     print_sensitivity(record)
+
+
+def default_workers(evaluations: int, scheduler: str | None) -> int:
+    """Local workers when ``--workers`` is not given (see
+    :data:`AUTO_WORKERS_EVALUATIONS`); an existing cluster (``scheduler``) needs none."""
+    if scheduler or evaluations <= AUTO_WORKERS_EVALUATIONS:
+        return 1
+    return common.cpu_cores()
 
 
 def task_batch(rows: int, workers: int) -> int:
