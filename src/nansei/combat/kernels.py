@@ -34,7 +34,7 @@ Data layout (arrays, so the kernels compile with numba): a fleet is ``ship_f``
 salvo's counts go to ``tally`` (:data:`TALLY_COLUMNS`). Pure: no files, no printing.
 
 Speed: the functions on the per-replication path allocate nothing (callers pass their
-working arrays, :class:`SalvoWork`) and are compiled with :data:`HOT`.
+working arrays, :class:`SalvoWork`) and are compiled with :data:`nansei.jit.HOT`.
 """
 
 from __future__ import annotations
