@@ -74,7 +74,7 @@ def test_time_order_is_a_stable_sort(values):
     ],
 )
 def test_a_chunk_frees_every_array_it_allocates(name, counterforce, coordination):
-    # Kernels compiled without reference counting (phases.borrowing) must not call one that
+    # Kernels compiled without reference counting (nansei.jit.borrowing) must not call one that
     # allocates: numba links the callee in with its counting compiled out and its arrays
     # are never freed (a launcher's exposure stream leaked once per firing that way).
     # numba's own allocation counters must balance over a chunk (the leak showed when the

@@ -8,11 +8,12 @@ import math
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy.stats import binom
 
-from nansei.campaign import compare_postures, run_campaign
+from nansei.campaign import compare_postures, phases, run_campaign
 from nansei.campaign.engine import compile_tables, stream_keys
-from nansei.campaign.phases import RedTable, UnitTable, new_blue, strike_wave
+from nansei.campaign.phases import RedTable, UnitTable
 from nansei.campaign.scenario import (
     Red,
     Station,
@@ -36,6 +37,13 @@ from nansei.combat.kernels import (
 )
 
 CATALOG = default_catalog()
+
+# Python-callable twins of the internal kernels these tests drive one call at a time
+# (an internal kernel has no Python entry point; the twins are compiled here, uncached).
+new_blue = njit(phases.new_blue.py_func)
+strike_wave = njit(phases.strike_wave.py_func)
+ship_hunt_start = njit(phases.ship_hunt_start.py_func)
+strike_ship = njit(phases.strike_ship.py_func)
 
 
 def _with_red(scenario, **red):
@@ -514,8 +522,6 @@ def _one_ship(rate=0.05, depart_h=-6.0, per_strike=4, reliability=0.9, p_hit=0.5
 def test_time_to_first_detection_is_exponential_with_the_rate():
     from scipy.stats import kstest
 
-    from nansei.campaign.phases import ship_hunt_start
-
     keys = stream_keys(7)
     for rate, depart_h in ((0.05, -6.0), (0.2, 10.0)):
         units, red, rules = _one_ship(rate=rate, depart_h=depart_h)
@@ -535,8 +541,6 @@ def test_survival_of_one_strike_is_the_layered_closed_form(per_strike):
     # k missiles fly with 0.9; the ship's area layer (2 channels, all manned, ample
     # interceptors, one shot of 0.5) engages min(F, 2); each leaker hits with 0.5 and one
     # hit puts it out of action — the same enumeration as the layered site defence.
-    from nansei.campaign.phases import strike_ship
-
     units, red, rules = _one_ship(per_strike=per_strike, channels=2, p_area=0.5,
                                   interceptors=100)  # fmt: skip
     survive = _layered_survival(per_strike, 0.9, 0.5, [(2, 0.5)])
@@ -558,8 +562,6 @@ def test_survival_of_one_strike_is_the_layered_closed_form(per_strike):
 
 
 def test_a_ship_is_struck_again_until_lost_and_red_runs_out():
-    from nansei.campaign.phases import strike_ship
-
     # Undefended, every leaker misses (p_hit 0): never lost; red re-finds it after each
     # strike, and stops when its missiles are spent.
     units, red, rules = _one_ship(p_hit=0.0)

@@ -10,8 +10,16 @@ directories of :mod:`nansei.io`) runs on the way out. The command then prints on
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
+
+#: Python's cyclic collector runs a young collection every 10,000 container allocations
+#: instead of 700. The first run compiles the numba kernels, and numba's compiler makes
+#: millions of long-lived objects: at the default thresholds the collector ran about 100
+#: full collections over them, ~2 s of CPU (a tenth) of a cold ``nansei demo``; at these
+#: none (bench/bench_compile.py). Garbage is still collected, in larger, rarer batches.
+GC_THRESHOLDS = (10_000, 10, 10)
 
 
 class Interrupted(BaseException):  # noqa: N818 — named for what the user did
@@ -46,6 +54,7 @@ def interrupted_exit(signum: int = signal.SIGINT) -> int:
 
 def main() -> None:
     install_handlers()
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         from nansei.cli import run
 

@@ -16,8 +16,9 @@ name; different gammas keep two streams' sequences apart even where their seeds 
 close. The run's key per purpose comes from :class:`numpy.random.SeedSequence`, keyed by
 the run's seed and the purpose's number (:func:`purpose_key`).
 
-A stream is a ``uint64[2]`` array ``(state, gamma)``; the draw functions are
-``numba.njit`` and update it in place, and :func:`seed_stream` re-seeds one in place.
+A stream is a ``uint64[2]`` array ``(state, gamma)``; the draw functions are compiled
+kernels (:data:`nansei.jit.borrowing`: LLVM inlines them into their callers) that update
+it in place, and :func:`seed_stream` re-seeds one in place.
 Pure: no files, no printing.
 """
 
@@ -26,7 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, uint64
+from numba import uint64
+
+from nansei.jit import borrowing, entry
 
 __all__ = [
     "PURPOSES",
@@ -77,7 +80,7 @@ def purpose_key(seed: int, purpose: str) -> np.uint64:
     return sequence.generate_state(1, dtype=np.uint64)[0]
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def mix64(z):
     """Stafford's variant 13 finaliser, the output function of SplitMix64 (Steele et al.)."""
     z = (z ^ (z >> uint64(30))) * _M1
@@ -85,7 +88,7 @@ def mix64(z):
     return z ^ (z >> uint64(31))
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _mix_gamma(z):
     """An odd increment with enough bit transitions (Steele et al., ``mixGamma``)."""
     z = (z ^ (z >> uint64(33))) * _G1
@@ -96,7 +99,7 @@ def _mix_gamma(z):
     return z
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _popcount(x):
     """Set bits of a 64-bit word (the SWAR count, Hacker's Delight §5-1)."""
     x = x - ((x >> _ONE) & uint64(0x5555555555555555))
@@ -105,7 +108,7 @@ def _popcount(x):
     return (x * uint64(0x0101010101010101)) >> uint64(56)
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def seed_stream(stream, key, a, b, c):
     """Set ``stream`` (a ``uint64[2]``) to the start of the stream named by a purpose
     ``key`` and three non-negative integers. In place: hot loops keep one stream array
@@ -113,7 +116,7 @@ def seed_stream(stream, key, a, b, c):
     seed_from(stream, stream_prefix(key, a), b, c)
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def stream_prefix(key, a):
     """The hash of a purpose ``key`` and first integer ``a`` that every stream named
     ``(key, a, ·, ·)`` starts from: a loop naming many streams of one replication hashes
@@ -122,7 +125,7 @@ def stream_prefix(key, a):
     return mix64(uint64(key) ^ mix64(uint64(a) + _GOLDEN))
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def seed_from(stream, prefix, b, c):
     """Set ``stream`` to the stream named ``(key, a, b, c)``, given the
     :func:`stream_prefix` of ``(key, a)``."""
@@ -132,7 +135,7 @@ def seed_from(stream, prefix, b, c):
     stream[1] = _mix_gamma(h + _GOLDEN)
 
 
-@njit(cache=True)
+@entry
 def new_stream(key, a, b, c):
     """The stream named by a purpose ``key`` and three non-negative integers (a new
     array; :func:`seed_stream` re-seeds an existing one to the same numbers)."""
@@ -141,7 +144,7 @@ def new_stream(key, a, b, c):
     return out
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def unit(state):
     """The uniform draw of one generator state: its top 53 output bits ``k``, centred,
     ``(k + ½)·2⁻⁵³``. Never 0; the sum rounds to even, so for the largest ``k`` (chance
@@ -149,7 +152,7 @@ def unit(state):
     return (float(mix64(state) >> uint64(11)) + 0.5) * _TO_UNIT
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def uniform(stream):
     """A uniform draw on (0, 1]: 53 random bits, centred (exactly 1 with chance 2⁻⁵³;
     :func:`unit`).
@@ -162,7 +165,7 @@ def uniform(stream):
     return unit(stream[0])
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def skip(stream, n):
     """Pass over the next ``n`` draws without computing them, for draws whose value
     cannot change a result (rounding a whole number, say).
@@ -171,13 +174,13 @@ def skip(stream, n):
     stream[0] += uint64(n) * stream[1]
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def exponential(stream):
     """A unit-rate exponential draw, by inversion (one uniform)."""
     return -math.log(uniform(stream))
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def normal(stream):
     """A standard normal draw (Box–Muller, two uniforms, the cosine branch)."""
     u1 = uniform(stream)
@@ -190,7 +193,7 @@ def normal(stream):
 _POISSON_PART = 500.0
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _poisson_inversion(stream, mean):
     u = uniform(stream)
     k = 0
@@ -205,7 +208,7 @@ def _poisson_inversion(stream, mean):
     return k
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def poisson(stream, mean):
     """A Poisson(``mean``) count by inversion (Devroye 1986, §X.3), one uniform per part
     of at most 500 in mean."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from nansei.campaign.phases import (
     ACTIVE,
@@ -40,7 +39,6 @@ from nansei.campaign.phases import (
     adapt,
     arrival_counts,
     arrivals_into,
-    borrowing,
     can_fire,
     complete_reloads,
     cues_into,
@@ -70,6 +68,7 @@ from nansei.combat.kernels import (
     UNLIMITED,
     new_salvo_work,
 )
+from nansei.jit import borrowing, entry
 from nansei.streams import exponential, seed_stream
 
 #: The per-replication columns, in the kernel's order.
@@ -119,6 +118,21 @@ def _none_can_fire(blue, units, count, reserve):
 
 
 @borrowing
+def _soonest(times):
+    """``(np.argmin(times), times.min())`` of a 2-d array with entries (the first of equal
+    smallest): written out, as numba's ``argmin`` and ``min`` cost about a second of
+    compilation on a cold start."""
+    width = times.shape[1]
+    best = 0
+    best_time = times[0, 0]
+    for flat in range(1, times.size):
+        if times[flat // width, flat % width] < best_time:
+            best = flat
+            best_time = times[flat // width, flat % width]
+    return best, best_time
+
+
+@borrowing
 def _acquired(threat, groups, g, t_h, rules, shooters, wanted):
     """Active red: ``(Σ missiles · acquisition chance, Σ missiles)`` over the firing
     units of this salvo — σ is the system's times their ratio (missile-weighted over
@@ -140,7 +154,7 @@ def _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts, stream):
     start_reloads(units, blue, u, t_h, rules[RELOAD_H])
 
 
-@njit(cache=True)
+@entry
 def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     """Replications ``first_rep`` … ``first_rep + reps − 1``: (reps, columns) floats.
 
@@ -153,7 +167,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     # replication was a large part of its time): a salvo's attack factors, scratch
     # streams (re-seeded in place for every purpose and thing), the salvo kernel's
     # working arrays, the groups' room, the blue force and red's per-site state.
-    attack = np.empty(units.attack.shape[1])
+    attack = np.empty(units.attack.shape[1], dtype=np.float64)
     stream = np.empty(2, dtype=np.uint64)
     times = np.empty(2, dtype=np.uint64)
     unit_count = units.launchers.size
@@ -163,7 +177,9 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
     work = new_salvo_work(most, max(threat.ship_f.shape[1], 1))
     kind_counts = np.zeros(threat.rate_per_day.size, dtype=np.int64)
     room = new_groups(np.int64(16), threat.ship_f.shape[1])
-    out_h_room = np.empty(room.kind.size)  # when each group was put out of action
+    # When each group was put out of action (dtypes spelled out: numba compiles a separate
+    # allocation for an omitted one).
+    out_h_room = np.empty(room.kind.size, dtype=np.float64)
     decided_room = np.empty(room.kind.size, dtype=np.bool_)
     cues = new_cues(np.int64(64), threat)
     blue = new_blue(units)
@@ -178,7 +194,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         sea_state = np.zeros((unit_count, width, 4), dtype=np.int64)
         strikes = np.zeros(blue.alive.shape, dtype=np.int64)
     else:  # nothing to hunt
-        detect_h = np.empty((0, 1))
+        detect_h = np.empty((0, 1), dtype=np.float64)
         sea_state = np.empty((0, 1, 4), dtype=np.int64)
         strikes = np.empty((0, 1), dtype=np.int64)
     sites = red.site_f.shape[0]
@@ -199,7 +215,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
         total = arrival_counts(keys, rep, threat, rules[DAYS], stream, kind_counts)
         if total > room.kind.size:
             room = new_groups(max(total, 2 * room.kind.size), threat.ship_f.shape[1])
-            out_h_room = np.empty(room.kind.size)
+            out_h_room = np.empty(room.kind.size, dtype=np.float64)
             decided_room = np.empty(room.kind.size, dtype=np.bool_)
         groups = arrivals_into(
             keys, rep, threat, rules[DAYS], kind_counts, total, room, stream, times
@@ -243,7 +259,7 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
             sea_state[:] = 0
             strikes[:] = 0
             ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h)
-            hunt_h = detect_h.min() if detect_h.size > 0 else math.inf
+            hunt_h = _soonest(detect_h)[1] if detect_h.size > 0 else math.inf
         wave = np.int64(0)
         wave_h = 0.0 if (active and sites > 0 and red_left > 0) else math.inf
         adapting = rules[ADAPT_FACTOR] < 1.0
@@ -296,13 +312,13 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
                 wave_h = wave * rules[WAVE_INTERVAL] if red_left > 0 else math.inf
             elif hunt_h < rules[HORIZON] and hunt_h <= soonest:
                 t_h = hunt_h
-                flat = np.argmin(detect_h)
+                flat = _soonest(detect_h)[0]
                 u, slot = flat // detect_h.shape[1], flat % detect_h.shape[1]
                 red_left = strike_ship(
                     keys, rep, units, blue, red, rules, sea_state, detect_h, strikes, u, slot,
                     t_h, red_left, cf_lost,
                 )  # fmt: skip
-                hunt_h = detect_h.min()
+                hunt_h = _soonest(detect_h)[1]
                 if red_left <= 0:
                     wave_h = math.inf
             elif take_found:
@@ -352,7 +368,8 @@ def run_chunk(keys, first_rep, reps, units, threat, red, rules):
                         shooters[u] = units.system[u] == system and wanted[u] > 0
                     # The firing system's attack factors: as given with passive red; with
                     # active red σ times the firing units' acquisition chance.
-                    attack[:] = units.attack[system]
+                    for column in range(attack.size):
+                        attack[column] = units.attack[system, column]
                     if active:
                         weighted, fired = _acquired(threat, groups, g, t_h, rules, shooters, wanted)
                         if fired > 0:

@@ -44,32 +44,17 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
 from nansei.combat.kernels import (
     HITS,
-    HOT,
     THRESHOLD,
     fire_salvo,
     new_fleet_state,
     salvo_into,
     ships_alive,
 )
+from nansei.jit import borrowing, entry, internal
 from nansei.streams import exponential, new_stream, normal, poisson, seed_stream, uniform
-
-#: Kernels only other kernels call: no Python entry point (half the code numba would
-#: otherwise generate and optimise for a small function on a cold start).
-internal = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-
-#: Internal kernels that never own an array (they read and write their arguments in place
-#: and return numbers): compiled with the salvo kernels' options
-#: (:data:`nansei.combat.kernels.HOT`), without numba's reference counting. With it, every
-#: array of every table passed to a compiled call is counted on entry and on exit with
-#: atomic operations — about a third of the campaign kernels' time in a profile. A kernel
-#: that allocated an array would not compile; it must not call one that does either:
-#: linked into it, the callee's arrays were never freed (``_fire`` → ``exposure``'s
-#: stream, once per firing; a test counts them).
-borrowing = njit(**HOT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 #: The units that take part (reach a track), as arrays over units u.
 UnitTable = namedtuple(
@@ -155,7 +140,7 @@ _KIND_STRIDE = 2**32
 _SHIP_STRIDE = 2**20
 
 
-@njit(cache=True)
+@internal
 def new_groups(capacity, ships):
     """Room for ``capacity`` groups of up to ``ships`` ships: :func:`arrivals` fills a
     prefix of it each replication, so a chunk allocates its groups once (and again only
@@ -182,7 +167,7 @@ def arrival_counts(keys, rep, threat, days, stream, counts):
     return total
 
 
-@njit(cache=True)
+@entry
 def arrivals(keys, rep, threat, days):
     """Phase 1 in new arrays: the replication's :class:`Groups` (the chunk loop uses
     :func:`arrival_counts` and :func:`arrivals_into` with arrays it keeps)."""
@@ -194,7 +179,7 @@ def arrivals(keys, rep, threat, days):
     return arrivals_into(keys, rep, threat, days, counts, total, room, stream, times)
 
 
-@njit(cache=True)
+@internal
 def arrivals_into(keys, rep, threat, days, counts, total, room, stream, times):
     """Phase 1. Reads the counts of :func:`arrival_counts` and the kinds' ships; returns
     the replication's :class:`Groups` (fresh ships, staying power drawn), in kind and
@@ -265,7 +250,7 @@ def _cue_times(stream, rate_per_h, windows_h, count, out, filled):
 Cues = namedtuple("Cues", "drawn_h drawn_group drawn_unit time_h group unit order spare windows_h")
 
 
-@njit(cache=True)
+@internal
 def new_cues(capacity, threat):
     """Room for ``capacity`` cues of one replication (:func:`cues_into`)."""
     windows = max(threat.stretches.shape[2], threat.union.shape[1])
@@ -325,7 +310,7 @@ def cues_into(keys, rep, threat, groups, units, rules, stream, cues):
     return filled
 
 
-@njit(cache=True)
+@entry
 def cueing(keys, rep, threat, groups, units, rules, stream):
     """Phase 3 in new arrays: the cues ``(time_h, group, unit)`` sorted by time (the chunk
     loop calls :func:`cues_into` with arrays it keeps)."""
@@ -363,7 +348,7 @@ def merge_order(times, n, order, spare):
     return where
 
 
-@njit(cache=True)
+@entry
 def time_order(times):
     """Indices that sort ``times`` (stable: ties keep their order), in a new array."""
     order = np.empty(times.size, dtype=np.int64)
@@ -384,7 +369,7 @@ def search(keys, rep, units, blue, hazard_per_h, stream):
                 blue.found_at_h[u, slot] = exponential(stream) / hazard_per_h
 
 
-@njit(cache=True)
+@internal
 def new_blue(units):
     """The engaged units at the start: every launcher alive and loaded, depots full."""
     count = units.launchers.size
@@ -474,7 +459,7 @@ def salvo_size(threat, units, groups, g, u, rules):
     return int(threat.auto_salvo[groups.kind[g], units.system[u]])
 
 
-@njit(cache=True)
+@entry
 def out_per_missile(stream, missiles, attack, ship_f, fleet, ship_i, reps):
     """Mean ships out of action per missile of one salvo of ``missiles`` at a fresh
     fleet, over ``reps`` salvos drawn from ``stream`` (for the ``auto`` table)."""
@@ -606,7 +591,7 @@ def acquisition(threat, groups, g, u, t_h, rules):
     return threat.acquisition[k, u, station]
 
 
-@njit(cache=True)
+@internal
 def strike_wave(
     keys, rep, units, blue, red, site_state, pac_state, closed, wave, left, per_site,
     dispersed, lost, t_h,
@@ -689,7 +674,7 @@ def site_defence(stream, warheads, red, s, site_state, pac_state, tally):
                    site_state[s : s + 1], tally)  # fmt: skip
 
 
-@njit(cache=True)
+@internal
 def ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h):
     """Active red, ships at sea, drawn at the start: each stationed ship's (a launcher
     of a ship unit with a station) staying power against red's strike, and when red
@@ -713,7 +698,7 @@ def ship_hunt_start(keys, rep, units, red, rules, sea_state, detect_h):
                 detect_h[u, slot] = max(units.depart_h[u], 0.0) + gap / rate
 
 
-@njit(cache=True)
+@internal
 def strike_ship(keys, rep, units, blue, red, rules, sea_state, detect_h, strikes, u, slot,
                 t_h, left, lost):  # fmt: skip
     """Active red has found ship ``(u, slot)`` at sea at ``t_h``: it fires

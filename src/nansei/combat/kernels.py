@@ -34,7 +34,7 @@ Data layout (arrays, so the kernels compile with numba): a fleet is ``ship_f``
 salvo's counts go to ``tally`` (:data:`TALLY_COLUMNS`). Pure: no files, no printing.
 
 Speed: the functions on the per-replication path allocate nothing (callers pass their
-working arrays, :class:`SalvoWork`) and are compiled with :data:`HOT`.
+working arrays, :class:`SalvoWork`) and are compiled with :data:`nansei.jit.HOT`.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
-import numba.core.options as _numba_options
 import numpy as np
 from numba import njit
 
+from nansei.jit import HOT, entry
 from nansei.streams import skip, uniform, unit
 
 __all__ = [
@@ -68,20 +68,6 @@ __all__ = [
     "salvo_into",
     "ships_alive",
 ]
-
-#: numba options of the per-replication functions (here and in the exchange engine).
-#: ``_nrt=False`` compiles without numba's reference counting, for code that never owns
-#: an array: with it, every array argument of a compiled call is counted on entry and exit
-#: with atomic operations — about 85 per replication of the benchmark exchange
-#: (bench/bench_salvo.py), a quarter of its time — and a kernel that tried to allocate
-#: would not compile, so the flag cannot hide a leak. ``error_model="numpy"`` drops the
-#: zero-division checks (no divisor here can be zero: channels, shots and live ships are
-#: tested first). ``_nrt`` is an internal numba option (``numba.core.options.DefaultOptions``,
-#: numba 0.68): if a numba release drops it, the kernels compile with reference counting
-#: again — slower, same numbers — instead of failing to import.
-HOT = {"cache": True, "error_model": "numpy"}
-if hasattr(_numba_options.DefaultOptions, "_nrt"):
-    HOT["_nrt"] = False
 
 #: Stands for "never runs out" in integer inventories.
 UNLIMITED = 2**40
@@ -277,7 +263,7 @@ def _area_kills(stream, incoming, ship_f, fleet, state, tally):
     return killed
 
 
-@njit(cache=True)
+@entry
 def new_salvo_work(missiles, ships):
     """Working arrays for salvos of up to ``missiles`` missiles at up to ``ships`` ships
     (the integer ones cut from one allocation: :func:`fire_salvo` makes one per call)."""
@@ -286,7 +272,7 @@ def new_salvo_work(missiles, ships):
     return SalvoWork(ints[:m], ints[m : m + s], ints[m + s :], np.zeros(s, dtype=np.float64))
 
 
-@njit(cache=True)
+@entry
 def fire_salvo(stream, launched, attack, ship_f, fleet, state, tally):
     """One salvo of ``launched`` missiles at a fleet; updates ``state`` and adds the
     salvo's counts to ``tally``. Returns the hits scored. Allocates its working arrays;
