@@ -123,6 +123,7 @@ def acquisition_probabilities(
     return np.where(radius_km <= 0.0, 1.0, -np.expm1(-seeker_area_km2 / disc_km2))
 
 
+#: The floor of the search disc in :func:`acquisition_probabilities`, km².
 _TINY_KM2 = 1e-300
 
 
@@ -343,7 +344,7 @@ def _unit_stretches_km(
     lat: float, lon: float, route: Route, range_km: float
 ) -> tuple[tuple[float, float], ...]:
     """:func:`in_range_stretches_km` of a unit at (lat, lon) on the route's track."""
-    lats, lons, km = _route_track(route)
+    _, _, km = _route_track(route)
     return in_range_stretches_km(km, _track_distances_km(lat, lon, route), range_km)
 
 
@@ -536,15 +537,15 @@ def _system(reader: _Reader, system: str, scenario: Scenario) -> SystemSetup:
     # only when the system engages ships, and the flight speed only when the seeker makes
     # it matter: a seeker of 0 km² finds nothing and one of ∞ everything, however long
     # the flight. The numbers are the same either way (peeked, not read).
-    seeker = reader.value if engages else reader.peek
-    seeker_area_km2 = seeker(f"{system}.seeker_area_km2")
-    speed = reader.value if engages and 0.0 < seeker_area_km2 < math.inf else reader.peek
+    at_ships = reader.value if engages else reader.peek
+    seeker_area_km2 = at_ships(f"{system}.seeker_area_km2")
+    in_flight = reader.value if engages and 0.0 < seeker_area_km2 < math.inf else reader.peek
     return SystemSetup(
         **common,
-        speed_kmh=speed(f"{system}.speed_kmh"),
+        speed_kmh=in_flight(f"{system}.speed_kmh"),
         seeker_area_km2=seeker_area_km2,
         engages_ships=engages,
-        defence_factor=seeker(f"{system}.defence_factor"),
+        defence_factor=at_ships(f"{system}.defence_factor"),
     )
 
 
