@@ -6,6 +6,7 @@ worktree and the script runs in a subprocess with that tree's ``src`` first on t
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -37,3 +38,13 @@ def run_at(commit: str, script: str) -> str:
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                 capture_output=True,
             )
+
+
+def machine_record() -> dict:
+    """Where a benchmark ran: Python version, machine type and CPU count (every result
+    file ends with it, beside its load averages)."""
+    return {
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baseline import run_at  # noqa: E402
+from baseline import machine_record, run_at  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "campaign.json"
@@ -252,9 +251,7 @@ def main() -> int:
         "crn_mean_difference": round(float(common.mean()), 4),
         "load_average_at_start": round(load_start, 2),
         "load_average_at_end": round(os.getloadavg()[0], 2),
-        "python": sys.version.split()[0],
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
+        **machine_record(),
     }
     write_json(RESULTS, figures)
     print(

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baseline import run_at  # noqa: E402
+from baseline import machine_record, run_at  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "compile.json"
@@ -182,9 +181,7 @@ def main() -> int:
         "load_average_at_start": round(load_start, 2),
         "load_average_between": round(load_between, 2),
         "load_average_at_end": round(os.getloadavg()[0], 2),
-        "python": sys.version.split()[0],
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
+        **machine_record(),
     }
     write_json(RESULTS, figures)
     base = baseline.get("compile_cpu_s", float("nan"))
