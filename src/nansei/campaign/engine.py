@@ -23,6 +23,7 @@ import numpy as np
 from nansei.campaign.kernels import COLUMNS, run_chunk
 from nansei.campaign.phases import RULES, RedTable, ThreatTable, UnitTable, out_per_missile
 from nansei.campaign.setup import ACQUISITION_SPACING_KM, CampaignSetup
+from nansei.campaign.warm import compiling_alongside, release
 from nansei.combat.kernels import (
     AREA_CHANNELS,
     AREA_P,
@@ -368,6 +369,7 @@ def run_replications(
     # Columns are filled chunk by chunk, so peak memory is the columns plus one chunk.
     columns = _empty_columns(replications)
     if workers > 1 and len(jobs) > 1:
+        release()  # each worker compiles for itself
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for job, part in zip(jobs, pool.map(_chunk_job, jobs), strict=True):
                 _store(columns, job[1] - first, part)
@@ -375,7 +377,12 @@ def run_replications(
                     progress(job[2])
     else:
         for job in jobs:
-            _store(columns, job[1] - first, _chunk_job(job))
+            if job is jobs[0]:
+                with compiling_alongside(keys, units, threat, red, rules):
+                    part = _chunk_job(job)
+            else:
+                part = _chunk_job(job)
+            _store(columns, job[1] - first, part)
             if progress:
                 progress(job[2])
     return columns

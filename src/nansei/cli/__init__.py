@@ -82,6 +82,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: Commands that run a campaign in this process: with an empty numba cache their first
+#: run starts the helper that compiles part of it alongside, as soon as the command is
+#: known (:mod:`nansei.campaign.warm`), while the command's own modules import.
+RUNS_CAMPAIGN = frozenset({"campaign", "compare", "demo", "report"})
+
 #: Commands that print no table (``query`` prints its own, with ``--csv``/``--json``),
 #: so take no --csv / --markdown.
 NO_TABLE = frozenset({"report", "distance", "validate", "sweep", "query"})
@@ -105,6 +110,8 @@ class LazyGroup(TyperGroup):
             return self.commands.get(cmd_name)
         if self._listing:
             return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
+        if cmd_name in RUNS_CAMPAIGN:
+            import_module("nansei.campaign.warm").prestart()
         self.commands[cmd_name] = load_command(cmd_name)
         return self.commands[cmd_name]
 
