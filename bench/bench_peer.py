@@ -8,6 +8,10 @@ rules onto nansei's fields and say where they cannot match. Two workloads:
 * to a decision — rounds until a side is out of action, at most 50 (the peer's
   ``DEFAULT_MAX_ROUNDS``; the file's ``rounds``).
 
+Both workloads also run on nansei's engine at :data:`BASELINE` (the numpy engine before
+the compiled kernels, a temporary git worktree) in the same run: the ratio to it is the
+"≥ 5× today's engine on the matched case" target.
+
 nansei runs its public API, ``nansei.combat.engine.simulate_exchange`` (one process,
 one core); the peer runs its own ``SalvoCombatModel.run_monte_carlo_analysis``. Each
 rate is battles (replications) per second, the median of RUNS timings after a warm-up,
@@ -23,6 +27,7 @@ is measured and the JSON says the peer was not. Writes bench/results/peer.json.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -32,6 +37,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import run_at  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "bench" / "peer" / "lanchester-sim-matched.yaml"
@@ -77,6 +85,48 @@ def time_nansei(spec, rounds: int) -> dict:
         "p_all_red_out": out.get(str(red.ship_count), 0.0),
         "mean_rounds": record["rounds_fought"]["mean"],
     }
+
+
+# -- nansei's engine before the compiled kernels --------------------------------------
+
+#: The numpy engine the issue's "≥ 5× today's engine" was set against.
+BASELINE = "3bbbe09"
+BASELINE_REPLICATIONS = 100_000
+
+_BASELINE_SCRIPT = r"""
+import json, statistics, sys, time
+from nansei.combat.engine import simulate_exchange
+from nansei.combat.spec import load_salvo_spec
+spec = load_salvo_spec(CASE)
+out = {}
+for name, rounds in WORKLOADS.items():
+    run = lambda seed, reps: simulate_exchange(spec.sides, replications=reps, seed=seed,
+                                               rounds=rounds, order=spec.order)
+    run(0, 20_000)
+    timings = []
+    for seed in range(1, RUNS + 1):
+        start = time.perf_counter()
+        run(seed, REPS)
+        timings.append(time.perf_counter() - start)
+    out[name] = {"replications": REPS, "runs_s": [round(t, 4) for t in timings],
+                 "battles_per_s": round(REPS / statistics.median(timings))}
+print(json.dumps(out))
+"""
+
+
+def time_baseline(workloads: dict[str, int]) -> dict:
+    """The same case and workloads on the engine at :data:`BASELINE` (a temporary git
+    worktree, one process), for the ratio this engine / that one in the same run."""
+    script = (
+        _BASELINE_SCRIPT.replace("CASE", repr(str(CASE)))
+        .replace("WORKLOADS", repr(workloads))
+        .replace("RUNS", str(RUNS))
+        .replace("REPS", str(BASELINE_REPLICATIONS))
+    )
+    try:
+        return json.loads(run_at(BASELINE, script).strip().splitlines()[-1])
+    except (RuntimeError, subprocess.CalledProcessError, ValueError, IndexError) as error:
+        return {"error": str(error)[-300:]}
 
 
 # -- the peer ---------------------------------------------------------------------------
@@ -191,8 +241,16 @@ def main() -> int:
         figures["peer"]["note"] = (
             f"peer not measured: set {PEER_ENV} to a checkout of {PEER_REPOSITORY}"
         )
+    before = time_baseline(workloads)
     for name, rounds in workloads.items():
         row: dict = {"rounds": rounds, "nansei": time_nansei(spec, rounds)}
+        if name in before:
+            row[f"engine_at_{BASELINE}"] = before[name]
+            row[f"nansei_over_{BASELINE}"] = round(
+                row["nansei"]["battles_per_s"] / before[name]["battles_per_s"], 2
+            )
+        elif "error" in before:
+            row[f"engine_at_{BASELINE}"] = before
         if peer_dir is not None:
             row["peer"] = time_peer(spec, peer_dir, rounds)
             row["nansei_over_peer"] = round(
@@ -210,6 +268,8 @@ def main() -> int:
     for name in workloads:
         row = figures[name]
         line = f"{name}: nansei {row['nansei']['battles_per_s']:,} battles/s"
+        if f"nansei_over_{BASELINE}" in row:
+            line += f" ({row[f'nansei_over_{BASELINE}']}x the engine at {BASELINE})"
         if "peer" in row:
             line += (
                 f", peer {row['peer']['battles_per_s']:,} battles/s, "

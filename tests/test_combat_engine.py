@@ -486,21 +486,43 @@ def _unmix64(z: int) -> int:
     return unshift(z, 30)
 
 
+_bernoulli_twin = njit(lambda stream, n, p: _bernoulli_sum(stream, n, p))
+_uniform_twin = njit(lambda stream: uniform(stream))
+
+
 @njit
 def _trial_and_uniform(stream, p):
     again = stream.copy()
     return _bernoulli_sum(stream, 1, p), uniform(again)
 
 
-def test_a_sure_trial_fails_only_on_a_uniform_rounded_up_to_one():
-    # The uniform of an output with its top 53 bits set rounds up to exactly 1.0, which
-    # is not below p = 1: the p = 1 count must see it (it is not a skipped draw).
+def test_a_sure_trial_never_fails_and_takes_its_draw():
+    # The uniform of an output with its top 53 bits set rounds up to exactly 1.0 (chance
+    # 2⁻⁵³), which is not below p = 1: a sure trial must succeed all the same, and — like
+    # an impossible one — take its place in the stream (the next draw is unchanged).
     gamma = 0x9E3779B97F4A7C15
-    for output, fails in ((2**64 - 1, True), (2**64 - 2**11, True), (2**64 - 2**11 - 1, False)):
+    rounded_up = 0
+    for output in (2**64 - 1, 2**64 - 2**11, 2**64 - 2**11 - 1):
         state = (_unmix64(output) - gamma) % 2**64
-        stream = np.array([state, gamma], dtype=np.uint64)
-        count, u = _trial_and_uniform(stream, 1.0)
-        assert (u == 1.0) == fails and count == (0 if fails else 1)
+        for p, expected in ((1.0, 1), (0.0, 0)):
+            stream = np.array([state, gamma], dtype=np.uint64)
+            count, u = _trial_and_uniform(stream, p)
+            rounded_up += u == 1.0
+            assert count == expected
+            assert stream[0] == np.uint64((state + gamma) % 2**64)  # one draw taken
+    assert rounded_up == 4  # the first two outputs give exactly 1.0, for both p
+
+
+def test_bernoulli_counts_below_p_and_keep_the_stream_in_step():
+    """For 0 < p < 1 a trial succeeds when its uniform is below p: the count over many
+    trials equals the count of the same uniforms drawn one by one."""
+    stream = np.array([12345, 0x9E3779B97F4A7C15], dtype=np.uint64)
+    again = stream.copy()
+    count = _bernoulli_twin(stream, 10_000, 0.3)
+    draws = [_uniform_twin(again) for _ in range(10_000)]
+    assert count == sum(u < 0.3 for u in draws)
+    assert stream[0] == again[0]
+    assert abs(count / 10_000 - 0.3) < 4 * (0.3 * 0.7 / 10_000) ** 0.5
 
 
 def test_histogram_summary_equals_the_array_summary():

@@ -45,7 +45,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from nansei.jit import HOT, entry
+from nansei.jit import HOT, borrowing, entry
 from nansei.streams import skip, uniform, unit
 
 __all__ = [
@@ -114,8 +114,25 @@ def round_random(stream, value):
     return int(whole) + (1 if uniform(stream) < value - whole else 0)
 
 
+@borrowing
+def _certain(stream, n, p):
+    """``n`` trials of probability ``p`` ≥ 1 (all succeed) or ≤ 0 (none do): their
+    uniforms taken without computing them (:func:`~nansei.streams.skip`)."""
+    skip(stream, n)
+    return n if p >= 1.0 else 0
+
+
 @njit(cache=True, inline="always")
 def _bernoulli_sum(stream, n, p):
+    """Successes in ``n`` independent trials of probability ``p``: trial i succeeds when
+    its uniform is below ``p``. A sure trial (``p`` ≥ 1) and an impossible one (``p`` ≤ 0)
+    take their uniforms without computing them (:func:`_certain`: every later draw is the
+    one it would have been), so a sure trial never fails — not even on the uniform of
+    exactly 1 (chance 2⁻⁵³, :func:`~nansei.streams.unit`) that ``u < 1`` would have
+    counted a failure. (The skip is a kernel of its own: written here, numba typed it
+    again at each of the ten places this is inlined, about a second of a cold start.)"""
+    if p >= 1.0 or p <= 0.0:
+        return _certain(stream, n, p)
     # Typed int64 from the start: a literal 0 made numba compile the callers' callees
     # once more for the constant (``Literal[int](0)``) while typing the loop.
     count = np.int64(0)
