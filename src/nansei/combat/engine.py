@@ -27,12 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from nansei.combat.forces import ShipType, Side
 from nansei.combat.kernels import (
     HITS,
-    HOT,
     INVENTORY,
     MAGAZINE,
     SP_RANGED,
@@ -48,6 +46,7 @@ from nansei.combat.kernels import (
     salvo_into,
     ships_alive,
 )
+from nansei.jit import cached, hot, hot_inline
 from nansei.stats import Histogram
 from nansei.streams import purpose_key, seed_from, stream_prefix
 
@@ -168,7 +167,7 @@ def pack_pair(sides: tuple[Side, Side]) -> PairTable:
     )
 
 
-@njit(**HOT, inline="always")
+@hot_inline
 def _launch(stream, pair, k, state):
     """Missiles side ``k``'s live ships fire this round: α each (⌊α⌋ or ⌈α⌉, mean α),
     within their magazines, which are drawn down."""
@@ -182,7 +181,7 @@ def _launch(stream, pair, k, state):
     return total
 
 
-@njit(**HOT, inline="always")
+@hot_inline
 def _armed(pair, k, state):
     for s in range(pair.ships[k]):
         if state[s, HITS] < state[s, THRESHOLD] and state[s, MAGAZINE] > 0:
@@ -191,7 +190,7 @@ def _armed(pair, k, state):
     return False
 
 
-@njit(**HOT, inline="always")
+@hot_inline
 def _fire(named, k, round_, launched, pair, scratch):
     """Side ``k`` fires ``launched`` missiles at the other side (``named``: the
     replication's :func:`~nansei.streams.stream_prefix`)."""
@@ -206,7 +205,7 @@ def _fire(named, k, round_, launched, pair, scratch):
                scratch.states[other, :n], scratch.tallies[other], scratch.work)  # fmt: skip
 
 
-@njit(**HOT, inline="always")
+@hot_inline
 def _record(pair, scratch, out):
     """Per side, the :data:`SIDE_METRICS` (−1 where a count does not apply) into ``out``."""
     for k in range(2):
@@ -238,7 +237,7 @@ def _record(pair, scratch, out):
         out[k, M_INTERCEPTORS_LEFT] = interceptors_left if any_inventory else -1
 
 
-@njit(cache=True)
+@cached
 def _new_scratch(pair):
     """A chunk's working arrays; the salvo's sized for the most missiles a side can
     launch in one round (every live ship firing ⌈α⌉)."""
@@ -258,7 +257,7 @@ def _new_scratch(pair):
     )
 
 
-@njit(cache=True)
+@cached
 def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
     """Replications ``first_rep`` … ``first_rep + reps − 1``: each one's counts (reps, 2,
     metrics) and rounds fought (reps,)."""
@@ -278,7 +277,7 @@ def _exchange_chunk(key, first_rep, reps, pair, rounds, first):
 Counts = namedtuple("Counts", "row hist fought rows rows_fought")
 
 
-@njit(**HOT, inline="always")
+@hot_inline
 def _counted(row, hist, fought, rounds_fought):
     """One replication's counts ``row`` and rounds fought into the histograms; False
     (nothing counted) when a value does not fit ``hist``."""
@@ -296,7 +295,7 @@ def _counted(row, hist, fought, rounds_fought):
     return True
 
 
-@njit(**HOT)
+@hot
 def _count(key, first_rep, reps, pair, scratch, rounds, first, counts):
     """Replications ``first_rep`` … counted into ``counts``: ``hist[k, m, v]`` += 1 when
     side ``k``'s metric ``m`` is ``v`` (−1, a metric that does not apply, is not counted),
@@ -354,7 +353,7 @@ def _count(key, first_rep, reps, pair, scratch, rounds, first, counts):
     return reps
 
 
-@njit(cache=True)
+@cached
 def _exchange_histograms(key, first_rep, reps, pair, rounds, first, hist, fought):
     """Replications ``first_rep`` … ``first_rep + reps − 1`` counted straight into the
     histograms ``hist`` and ``fought`` (:class:`Counts`), with no per-replication output.

@@ -43,9 +43,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
-from nansei.jit import HOT, borrowing, entry
+from nansei.jit import HOT, borrowing, entry, hot, hot_inline, inline
 from nansei.streams import skip, uniform, unit
 
 __all__ = [
@@ -103,7 +102,7 @@ T_LAUNCHED, T_FLOWN, T_AIMED, T_AREA, T_POINT, T_SEDUCED, T_LEAKERS, T_HITS, T_U
 SalvoWork = namedtuple("SalvoWork", "target on_ship live cumulative")
 
 
-@njit(cache=True, inline="always")
+@inline
 def round_random(stream, value):
     """⌊v⌋, plus one with probability v − ⌊v⌋ (mean v); always one uniform (skipped,
     not mixed, when v is whole: the uniform could not change the answer)."""
@@ -122,7 +121,7 @@ def _certain(stream, n, p):
     return n if p >= 1.0 else 0
 
 
-@njit(cache=True, inline="always")
+@inline
 def _bernoulli_sum(stream, n, p):
     """Successes in ``n`` independent trials of probability ``p``: trial i succeeds when
     its uniform is below ``p``. A sure trial (``p`` ≥ 1) and an impossible one (``p`` ≤ 0)
@@ -142,7 +141,7 @@ def _bernoulli_sum(stream, n, p):
     return count
 
 
-@njit(**HOT)
+@hot
 def new_fleet_state(stream, ship_f, ship_i, state):
     """Fresh ships: no hits, full magazines and interceptors, staying power drawn
     (a fractional s is ⌊s⌋ or ⌈s⌉ with mean s; a range is a uniform whole number)."""
@@ -159,7 +158,7 @@ def new_fleet_state(stream, ship_f, ship_i, state):
         state[s, MAGAZINE] = ship_i[s, MAGAZINE0]
 
 
-@njit(cache=True, inline="always")
+@inline
 def ships_alive(state):
     """Ships still in action (hits below staying power)."""
     alive = 0
@@ -169,7 +168,7 @@ def ships_alive(state):
     return alive
 
 
-@njit(**HOT, inline="always")
+@hot_inline
 def _allocate(stream, aimed, attack, ship_f, state, work):
     """Fill ``work.target`` (one ship index per aimed missile) and ``work.on_ship``;
     returns the number of missiles that have a target (0 when no ship is in action)."""
@@ -230,7 +229,7 @@ def _allocate(stream, aimed, attack, ship_f, state, work):
     return aimed
 
 
-@njit(**HOT, inline="always")
+@hot_inline
 def _area_kills(stream, incoming, ship_f, fleet, state, tally):
     """Missiles the pooled area layer kills; draws down the interceptors.
 
@@ -298,7 +297,7 @@ def fire_salvo(stream, launched, attack, ship_f, fleet, state, tally):
     return salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work)
 
 
-@njit(**HOT)
+@hot
 def salvo_into(stream, launched, attack, ship_f, fleet, state, tally, work):
     """:func:`fire_salvo` with the caller's working arrays (``work.target`` holds at
     least ``launched`` entries, the others one per ship); the same draws, the same result."""
