@@ -75,6 +75,7 @@ def in_process() -> dict[str, float]:
 
 
 def main() -> int:
+    load_start = os.getloadavg()[0]
     cold, warm = cli_cold(), cli_warm()
     medians = {
         "coverage_cli_cold_s": statistics.median(cold),
@@ -96,6 +97,9 @@ def main() -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
         },
+        # Other work on the shared machine stretches every timing: say how busy it was.
+        "load_average_at_start": round(load_start, 2),
+        "load_average_at_end": round(os.getloadavg()[0], 2),
     }
     from nansei.results import write_json
 

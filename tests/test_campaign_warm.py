@@ -144,3 +144,25 @@ def test_the_share_is_what_run_chunk_calls():
     helper compiling something no run needs)."""
     names = set(run_chunk.py_func.__code__.co_names)
     assert {k.py_func.__name__ for k in warm.SHARE} <= names
+
+
+@pytest.mark.parametrize(
+    ("args", "starts"),
+    [
+        (["compare", "miyako-transit", "--reps", "2000"], True),
+        (["campaign", "miyako-transit", "--workers", "1"], True),
+        (["demo"], True),
+        (["report", "miyako-transit", "--out", "r"], True),
+        (["report", "--from", "run", "--out", "r"], False),  # renders a finished run
+        (["report", "--from=run", "--out", "r"], False),
+        (["campaign", "miyako-transit", "--workers", "2"], False),  # each worker compiles
+        (["compare", "miyako-transit", "--workers=4"], False),
+        (["compare", "--help"], False),
+        (["salvo", "examples/salvo/company-vs-sag.yaml"], False),
+        (["data", "list"], False),
+    ],
+)
+def test_the_command_line_starts_the_helper_only_for_a_campaign_run_here(args, starts):
+    from nansei.cli import _runs_campaign_here
+
+    assert _runs_campaign_here(args) is starts

@@ -92,6 +92,23 @@ RUNS_CAMPAIGN = frozenset({"campaign", "compare", "demo", "report"})
 NO_TABLE = frozenset({"report", "distance", "validate", "sweep", "query"})
 
 
+def _runs_campaign_here(args: list[str]) -> bool:
+    """Whether ``args`` (a command and its options) run a campaign in this process: a
+    :data:`RUNS_CAMPAIGN` command, not ``--help``, not ``report --from`` (which only
+    renders), not on several ``--workers``."""
+    if not args or args[0] not in RUNS_CAMPAIGN:
+        return False
+    for index, arg in enumerate(args):
+        if arg == "--help" or arg == "--from" or arg.startswith("--from="):
+            return False
+        workers = arg.partition("=")[2] if arg.startswith("--workers=") else None
+        if arg == "--workers" and index + 1 < len(args):
+            workers = args[index + 1]
+        if workers is not None and workers != "1":
+            return False
+    return True
+
+
 class LazyGroup(TyperGroup):
     """A Typer group that imports a subcommand's module only when the subcommand is used.
 
@@ -110,8 +127,6 @@ class LazyGroup(TyperGroup):
             return self.commands.get(cmd_name)
         if self._listing:
             return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
-        if cmd_name in RUNS_CAMPAIGN:
-            import_module("nansei.campaign.warm").prestart()
         self.commands[cmd_name] = load_command(cmd_name)
         return self.commands[cmd_name]
 
@@ -125,6 +140,8 @@ class LazyGroup(TyperGroup):
             close = suggest(name, known)
             hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint}")
+        if _runs_campaign_here(args):
+            import_module("nansei.campaign.warm").prestart()
         return super().resolve_command(ctx, args)
 
     @contextmanager
