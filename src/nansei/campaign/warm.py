@@ -7,10 +7,12 @@ compiles a caller's callees as it types the caller, in the caller's order, and s
 each one to the on-disk cache as soon as it is compiled; it loads a callee from that
 cache when it finds it there. So a second process that compiles the three heaviest
 callees — red's counter-force wave (:func:`~nansei.campaign.phases.strike_wave`, with
-the island air defence and the salvo kernel under it), red's strike on a ship at sea
-and blue's salvo, about 6 s of the 18 — while this one types everything before them
+the island air defence and the salvo kernel under it), blue's salvo and a unit's firing
+(exposure, reloads), about 6 s of the 18 — while this one types everything before them
 hands them over through the cache: this process waits for each of them (if it gets to
-it first) and loads it instead of compiling it again.
+it first) and loads it instead of compiling it again. (Which three, and in which order,
+balances the two processes: this one reaches the counter-force wave after about 6 s of
+its own compiling, about when the helper has it.)
 
 What runs is the same machine code either way: a kernel loaded from the cache carries
 its LLVM bitcode for linking into its callers, exactly as one compiled in-process.
@@ -25,7 +27,7 @@ this process reads the catalog and scenario; :func:`compiling_alongside` hands i
 tables. It uses numba's cache object of a dispatcher (``Dispatcher._cache``:
 ``load_overload``, ``save_overload``, ``_index_key``, ``_cache_file``), internal to
 numba 0.68: if a release changes it, the first run compiles in one process as before.
-Measured in bench/bench_compile.py (docs/campaign.md, "Cold start").
+Measured in bench/bench_compile.py (docs/campaign.md, "Cold and warm start").
 """
 
 from __future__ import annotations
@@ -89,9 +91,10 @@ def _share(keys, units, threat, red, rules, blue, groups, work):  # pragma: no c
     ship_f = threat.ship_f[groups.kind[0]]
     tally = np.zeros(9, dtype=np.int64)
     stream = np.empty(2, dtype=np.uint64)
-    salvo(keys, rep, threat, groups, groups.kind[0], wave, attack, ship_f, tally, stream, work)
+    g, missiles, u = groups.kind[0], np.int64(0), np.int64(0)
+    salvo(keys, rep, threat, groups, g, missiles, attack, ship_f, tally, stream, work)
     counts = np.zeros(2, dtype=np.int64)
-    _fire(keys, rep, units, blue, wave, wave, t_h, rules, counts, stream)
+    _fire(keys, rep, units, blue, u, missiles, t_h, rules, counts, stream)
     return red_left
 
 
