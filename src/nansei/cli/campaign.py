@@ -26,7 +26,6 @@ from nansei.campaign import (
     run_campaign,
 )
 from nansei.campaign.scenario import Scenario, load_scenario
-from nansei.campaign.warm import prestart
 from nansei.catalog import Catalog
 from nansei.cli import common
 from nansei.io import OutputError, check_output_directory, output_directory
@@ -154,13 +153,6 @@ UncertaintyRepsOpt = Annotated[
 
 
 # -- input checks ------------------------------------------------------------------------
-
-
-def start_compile_helper(workers: int) -> None:
-    """A campaign in this process about to compile from an empty cache: start the helper
-    that compiles part of it alongside (:mod:`nansei.campaign.warm`) while inputs load."""
-    if workers == 1:
-        prestart()
 
 
 def _fail(message: str) -> NoReturn:
@@ -403,7 +395,6 @@ def campaign(
     uncertainty_reps: UncertaintyRepsOpt = None,
 ) -> None:
     """Run a campaign: groups transit, cued units fire, trucks scoot, magazines run down."""
-    start_compile_helper(workers)
     catalog = common.catalog()
     loaded = _load(scenario)
     overrides = parse_sets(set_)
@@ -490,7 +481,6 @@ def compare(
     uncertainty_reps: UncertaintyRepsOpt = None,
 ) -> None:
     """Compare posture years on the same threat (same scenario, seed and replications)."""
-    start_compile_helper(workers)
     catalog = common.catalog()
     loaded = _load(scenario)
     year_list = parse_years(years)
@@ -547,7 +537,6 @@ def run_comparison(
     source: str,
 ) -> dict[int, CampaignRun]:
     """:func:`compare_postures` with one progress bar per year (shared with ``demo``)."""
-    start_compile_helper(workers)
     total = reps if reps is not None else loaded.replications
     try:
         with common.progress_bar() as progress:

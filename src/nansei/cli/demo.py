@@ -35,10 +35,9 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory for the report.")] = DEMO_OUT,
 ) -> None:
     """Compare the 2022-2027 postures on the default scenario and write the report."""
-    from nansei.cli.campaign import print_comparison, start_compile_helper
+    from nansei.cli.campaign import print_comparison
     from nansei.cli.report import check_out, command_line, fresh_run, render
 
-    start_compile_helper(1)
     check_out(out)
     reps = QUICK_REPLICATIONS if quick else DEMO_REPLICATIONS
     years = ",".join(map(str, DEMO_YEARS))
