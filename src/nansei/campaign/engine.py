@@ -9,7 +9,9 @@ Random streams depend only on the run's seed, the purpose and the thing drawn fo
 (replication index, group, unit, salvo ordinal) — see :mod:`nansei.streams` — never on
 parameter values, overrides or the posture year, and not on how replications are cut
 into chunks or spread over workers: ``workers`` 1, 2 or 4 give identical numbers.
-Pure: no files, no printing; progress is reported through a callback.
+Pure: no files, no printing; progress is reported through a callback. (With an empty
+compile cache the first chunk compiles with a helper process alongside,
+:mod:`nansei.campaign.warm`: the same code and numbers, sooner.)
 """
 
 from __future__ import annotations
