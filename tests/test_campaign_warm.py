@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from nansei.campaign import warm
@@ -103,13 +104,7 @@ def test_a_helper_given_nothing_exits_at_once():
 
 
 def _tables():
-    from nansei.campaign import build_setup
-    from nansei.campaign.scenario import load_scenario
-    from nansei.catalog import load_catalog
-
-    catalog = load_catalog()
-    scenario = load_scenario("miyako-transit").with_year(2026)
-    return compile_tables(build_setup(scenario, catalog, "miyako-transit"))
+    return compile_tables(_setup())
 
 
 @pytest.mark.parametrize("why", ["switched off", "compiled already"])
@@ -166,3 +161,65 @@ def test_the_command_line_starts_the_helper_only_for_a_campaign_run_here(args, s
     from nansei.cli import _runs_campaign_here
 
     assert _runs_campaign_here(args) is starts
+
+
+def test_a_pool_run_compiles_once_here_first(monkeypatch):
+    """``--workers`` above 1 with an empty cache: run_chunk compiles in this process
+    before the pool starts (the workers then load it), instead of in every worker."""
+    from nansei.campaign import engine
+
+    units, threat, red, rules = _tables()
+    keys = stream_keys(1)
+    compiled = []
+    monkeypatch.setattr(warm, "_cold", lambda args: True)
+    monkeypatch.setattr(warm, "_spawn", lambda: None)  # no helper: this test is not cold
+    monkeypatch.setattr(warm, "run_chunk", _Recording(run_chunk, compiled))
+    warm.compile_here_first(keys, units, threat, red, rules)
+    assert len(compiled) == 1 and len(compiled[0]) == 7
+    monkeypatch.setattr(warm, "_cold", lambda args: False)
+    warm.compile_here_first(keys, units, threat, red, rules)
+    assert len(compiled) == 1  # cached already: nothing compiled here
+    seen = []
+    monkeypatch.setattr(engine, "compile_here_first", lambda *tables: seen.append(len(tables)))
+    setup = _setup()
+    one = engine.run_replications(setup, 2_000, seed=3, workers=1)
+    two = engine.run_replications(setup, 2_000, seed=3, workers=2)
+    assert seen == [5]
+    assert all(np.array_equal(one[name], two[name], equal_nan=True) for name in one)
+
+
+class _Recording:
+    """run_chunk, with its ``compile`` calls recorded."""
+
+    def __init__(self, kernel, calls):
+        self._kernel, self._calls = kernel, calls
+
+    def compile(self, signature):
+        self._calls.append(signature)
+        return self._kernel.compile(signature)
+
+    def __getattr__(self, name):
+        return getattr(self._kernel, name)
+
+
+def test_a_local_cluster_gets_the_first_task_run_here_when_nothing_is_cached(monkeypatch):
+    from nansei.sweep import runner
+
+    monkeypatch.setattr(runner, "_compile_cache_empty", lambda: True)
+    done = []
+    results = runner.run_tasks(_where, [1, 2, 3], workers=2, progress=done.append)
+    assert [task for task, _ in results] == [1, 2, 3]
+    assert results[0][1] == os.getpid() and {pid for _, pid in results[1:]} != {os.getpid()}
+    assert sum(done) == 3
+
+
+def _where(task):
+    return task, os.getpid()
+
+
+def _setup():
+    from nansei.campaign import build_setup
+    from nansei.campaign.scenario import load_scenario
+    from nansei.catalog import load_catalog
+
+    return build_setup(load_scenario("miyako-transit").with_year(2026), load_catalog())

@@ -25,7 +25,7 @@ import numpy as np
 from nansei.campaign.kernels import COLUMNS, run_chunk
 from nansei.campaign.phases import RULES, RedTable, ThreatTable, UnitTable, out_per_missile
 from nansei.campaign.setup import ACQUISITION_SPACING_KM, CampaignSetup
-from nansei.campaign.warm import compiling_alongside, release
+from nansei.campaign.warm import compile_here_first, compiling_alongside
 from nansei.combat.kernels import (
     AREA_CHANNELS,
     AREA_P,
@@ -371,7 +371,7 @@ def run_replications(
     # Columns are filled chunk by chunk, so peak memory is the columns plus one chunk.
     columns = _empty_columns(replications)
     if workers > 1 and len(jobs) > 1:
-        release()  # each worker compiles for itself
+        compile_here_first(keys, units, threat, red, rules)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for job, part in zip(jobs, pool.map(_chunk_job, jobs), strict=True):
                 _store(columns, job[1] - first, part)

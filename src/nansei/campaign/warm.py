@@ -57,7 +57,15 @@ from nansei.campaign.phases import (
 )
 from nansei.combat.kernels import SalvoWork
 
-__all__ = ["SHARE", "SWITCH", "compiling_alongside", "prestart", "release"]
+__all__ = [
+    "SHARE",
+    "SWITCH",
+    "compile_here_first",
+    "compiling_alongside",
+    "nothing_cached",
+    "prestart",
+    "release",
+]
 
 #: The callees the helper compiles, in the order run_chunk's typing reaches them.
 SHARE = (strike_wave, salvo, _fire)
@@ -182,7 +190,7 @@ def _cold(args: tuple) -> bool:
         return False
 
 
-def _nothing_cached() -> bool:
+def nothing_cached() -> bool:
     """run_chunk has no cache index at all (a first run after installing or upgrading) —
     a quick look, before the tables exist, that :func:`_cold` then makes sure of."""
     try:
@@ -227,7 +235,7 @@ def prestart() -> None:
     nothing: it imports numba while this process loads its inputs. Unused, it is let go
     by the next :func:`compiling_alongside`, by :func:`release` or at exit."""
     global _started
-    if _started is None and _may_help() and _nothing_cached():
+    if _started is None and _may_help() and nothing_cached():
         _started = _spawn()
 
 
@@ -294,3 +302,15 @@ def compiling_alongside(keys, units, threat, red, rules) -> Iterator[bool]:
         for kernel, cache in originals.items():
             kernel._cache = cache
         _stop(helper)
+
+
+def compile_here_first(keys, units, threat, red, rules) -> None:
+    """Before a pool of worker processes runs chunks: if run_chunk is not cached for
+    these tables, compile it here (with the helper, :func:`compiling_alongside`), so
+    that the workers load it from the cache instead of each compiling all of it at
+    once — as many copies of the same 18 s of CPU as there are workers."""
+    args = (keys, np.int64(0), np.int64(1), units, threat, red, rules)
+    if not _cold(args):
+        return
+    with compiling_alongside(keys, units, threat, red, rules):
+        run_chunk.compile(tuple(run_chunk.typeof_pyval(a) for a in args))

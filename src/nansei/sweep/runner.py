@@ -6,7 +6,10 @@ process; otherwise they go to Dask distributed — a ``LocalCluster`` of ``worke
 single-threaded processes, or the existing cluster at ``scheduler`` — and come back in
 task order. A task's result depends only on the task (random streams are keyed by the
 replication index; see :mod:`nansei.streams`), so results never depend on where or in
-what order tasks ran. Progress goes through a callback; nothing is printed.
+what order tasks ran. Progress goes through a callback; nothing is printed. With an
+empty compile cache and a local cluster, the first task runs here before the others go
+to the workers, so that the campaign's kernels compile once (with the helper process of
+:mod:`nansei.campaign.warm`) instead of in every worker at once.
 """
 
 from __future__ import annotations
@@ -73,6 +76,12 @@ def task_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]
         cluster.close()
 
 
+def _compile_cache_empty() -> bool:
+    from nansei.campaign.warm import nothing_cached
+
+    return nothing_cached()
+
+
 def run_tasks(
     function: Callable[[Any], Any],
     tasks: Sequence[Any],
@@ -93,8 +102,17 @@ def run_tasks(
                 progress(1)
         return results
     if client is None:
+        first: list[Any] = []
+        if not scheduler and tasks and _compile_cache_empty():
+            # A first run after installing: every local worker would compile the
+            # campaign's kernels at once (about 18 s of CPU each). The first task runs
+            # here instead, compiling them once into the cache the workers then load.
+            first = [function(tasks[0])]
+            tasks = tasks[1:]
+            if progress:
+                progress(1)
         with task_client(workers, scheduler) as own:
-            return run_tasks(function, tasks, progress=progress, client=own)
+            return first + run_tasks(function, tasks, progress=progress, client=own)
     from dask.distributed import as_completed
 
     # pure=False: two equal tasks are still two tasks (Dask would otherwise merge them).
