@@ -150,8 +150,11 @@ def test_the_share_is_what_run_chunk_calls():
         (["report", "miyako-transit", "--out", "r"], True),
         (["report", "--from", "run", "--out", "r"], False),  # renders a finished run
         (["report", "--from=run", "--out", "r"], False),
-        (["campaign", "miyako-transit", "--workers", "2"], False),  # each worker compiles
-        (["compare", "miyako-transit", "--workers=4"], False),
+        (["campaign", "miyako-transit", "--workers", "2"], True),  # compiled here first
+        (["sensitivity", "miyako-transit", "--method", "sobol"], True),
+        (["sweep", "s.yaml", "--workers", "2"], True),
+        (["sweep", "s.yaml", "--scheduler", "tcp://h:8786"], False),  # remote workers
+        (["sensitivity", "miyako-transit", "--scheduler=tcp://h:8786"], False),
         (["compare", "--help"], False),
         (["salvo", "examples/salvo/company-vs-sag.yaml"], False),
         (["data", "list"], False),

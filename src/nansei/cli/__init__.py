@@ -82,10 +82,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Commands that run a campaign in this process: with an empty numba cache their first
-#: run starts the helper that compiles part of it alongside, as soon as the command is
-#: known (:mod:`nansei.campaign.warm`), while the command's own modules import.
-RUNS_CAMPAIGN = frozenset({"campaign", "compare", "demo", "report"})
+#: Commands that compile the campaign in this process: with an empty numba cache their
+#: first run starts the helper that compiles part of it alongside, as soon as the command
+#: is known (:mod:`nansei.campaign.warm`), while the command's own modules import. (On
+#: several workers too: the main process compiles first, then the workers load it.)
+RUNS_CAMPAIGN = frozenset({"campaign", "compare", "demo", "report", "sensitivity", "sweep"})
 
 #: Commands that print no table (``query`` prints its own, with ``--csv``/``--json``),
 #: so take no --csv / --markdown.
@@ -93,20 +94,13 @@ NO_TABLE = frozenset({"report", "distance", "validate", "sweep", "query"})
 
 
 def _runs_campaign_here(args: list[str]) -> bool:
-    """Whether ``args`` (a command and its options) run a campaign in this process: a
+    """Whether ``args`` (a command and its options) compile a campaign in this process: a
     :data:`RUNS_CAMPAIGN` command, not ``--help``, not ``report --from`` (which only
-    renders), not on several ``--workers``."""
+    renders), not on a remote ``--scheduler`` (whose workers compile for themselves)."""
     if not args or args[0] not in RUNS_CAMPAIGN:
         return False
-    for index, arg in enumerate(args):
-        if arg == "--help" or arg == "--from" or arg.startswith("--from="):
-            return False
-        workers = arg.partition("=")[2] if arg.startswith("--workers=") else None
-        if arg == "--workers" and index + 1 < len(args):
-            workers = args[index + 1]
-        if workers is not None and workers != "1":
-            return False
-    return True
+    stops = ("--help", "--from", "--scheduler")
+    return not any(arg in stops or arg.startswith(("--from=", "--scheduler=")) for arg in args)
 
 
 class LazyGroup(TyperGroup):
