@@ -241,7 +241,8 @@ def prestart() -> None:
 
 @atexit.register
 def release() -> None:
-    """Let a started helper go unused (a run on several workers compiles in each)."""
+    """Let a started helper go unused (the command compiled nothing after all: its
+    cache was filled meanwhile, or its work went elsewhere)."""
     global _started
     if _started is not None:
         _stop(_started)
