@@ -177,13 +177,19 @@ def _may_help() -> bool:
     return cores >= 2
 
 
-def _cold(args: tuple) -> bool:
-    """Whether run_chunk has neither compiled nor cached code for ``args``."""
+def _signature(keys, units, threat, red, rules) -> tuple:
+    """run_chunk's argument types for these tables (any first replication and count:
+    the engine passes them as Python ints, int64 to numba)."""
+    args = (keys, np.int64(0), np.int64(1), units, threat, red, rules)
+    return tuple(run_chunk.typeof_pyval(a) for a in args)
+
+
+def _cold(signature: tuple) -> bool:
+    """Whether run_chunk has neither compiled nor cached code for ``signature``."""
     if run_chunk.signatures:
         return False
     try:
         cache = run_chunk._cache
-        signature = tuple(run_chunk.typeof_pyval(a) for a in args)
         key = cache._index_key(signature, run_chunk.targetctx.codegen())
         return key not in cache._cache_file._load_index()
     except Exception:  # numba's internals changed: compile in one process
@@ -279,8 +285,7 @@ def compiling_alongside(keys, units, threat, red, rules) -> Iterator[bool]:
     whether it does). On leaving, the helper is stopped and the caches are as before."""
     global _started
     helper, _started = _started, None
-    args = (keys, np.int64(0), np.int64(1), units, threat, red, rules)
-    if not (_may_help() and _cold(args)):
+    if not (_may_help() and _cold(_signature(keys, units, threat, red, rules))):
         if helper is not None:
             _stop(helper)
         yield False
@@ -310,8 +315,8 @@ def compile_here_first(keys, units, threat, red, rules) -> None:
     these tables, compile it here (with the helper, :func:`compiling_alongside`), so
     that the workers load it from the cache instead of each compiling all of it at
     once — as many copies of the same 18 s of CPU as there are workers."""
-    args = (keys, np.int64(0), np.int64(1), units, threat, red, rules)
-    if not _cold(args):
+    signature = _signature(keys, units, threat, red, rules)
+    if not _cold(signature):
         return
     with compiling_alongside(keys, units, threat, red, rules):
-        run_chunk.compile(tuple(run_chunk.typeof_pyval(a) for a in args))
+        run_chunk.compile(signature)

@@ -129,7 +129,8 @@ def _bernoulli_sum(stream, n, p):
     one it would have been), so a sure trial never fails — not even on the uniform of
     exactly 1 (chance 2⁻⁵³, :func:`~nansei.streams.unit`) that ``u < 1`` would have
     counted a failure. (The skip is a kernel of its own: written here, numba typed it
-    again at each of the ten places this is inlined, about a second of a cold start.)"""
+    again at each of the ten places this is inlined — 1.3–1.8 CPU s more on a cold
+    ``nansei salvo`` than before the skip, against 0.3–1.2 s this way.)"""
     if p >= 1.0 or p <= 0.0:
         return _certain(stream, n, p)
     # Typed int64 from the start: a literal 0 made numba compile the callers' callees
